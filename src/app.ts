@@ -1,0 +1,55 @@
+/**
+ * Builds the express app from injected config, store and logger. No module-level state:
+ * tests and several instances can run side by side.
+ */
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config';
+import type { Store } from './store/port';
+import type { FhirContext, ResourceValidator } from './fhir/context';
+import { createResourceValidator } from './fhir/validation/validator';
+import { fhirHandler } from './http/fhir-handler';
+import { errorMiddleware } from './http/errors';
+import { requestLog } from './http/request-log';
+import { notFound } from './fhir/outcome';
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  logger?: Logger;
+  validator?: ResourceValidator;
+}
+
+/** Creates the HTTP application. */
+export function createApp(deps: AppDeps): Express {
+  const logger = deps.logger ?? pino({ level: deps.config.logLevel });
+  const ctx: FhirContext = {
+    store: deps.store,
+    config: deps.config,
+    validator: deps.validator ?? createResourceValidator(),
+  };
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.set('etag', false);
+  app.use(requestLog(logger));
+  app.use(helmet());
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deps.store.ping();
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'store unavailable' });
+    }
+  });
+
+  app.use('/fhir', express.raw({ type: () => true, limit: deps.config.bodyLimitBytes }), fhirHandler(ctx));
+  app.use((_req, _res, next) => next(notFound('No such endpoint; the FHIR API is under /fhir')));
+  app.use(errorMiddleware(logger));
+  return app;
+}

@@ -1,0 +1,251 @@
+/**
+ * batch and transaction Bundles (http://hl7.org/fhir/R4/http.html#transaction).
+ * A transaction runs in one unit of work: all entries commit or none do. Batch entries run
+ * each in their own unit of work and fail independently.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
+import type { FhirContext, FhirRequest, FhirResponse } from '../context';
+import { OperationOutcomeError, badRequest, notAllowed, outcome, preconditionFailed } from '../outcome';
+import { etag, parseETag, returnPreference, versionUrl } from '../respond';
+import type { Store, StoreTx, StoredVersion } from '../../store/port';
+import { route } from '../router';
+import { type EntryRequest, readEntryRequest } from './entry';
+import { isConditionalReference, rewriteReferences } from './references';
+import { type WriteResult, conditionalDeleteIn, createIn, deleteIn, findConditional, patchIn, updateIn } from '../interactions/write';
+import { actorOf, parseConditionalQuery } from '../interactions/rest';
+import { isSupportedType } from '../resource-types';
+
+/** Most entries one Bundle may carry; larger uploads belong to bulk import. */
+export const MAX_BUNDLE_ENTRIES = 10_000;
+
+const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
+
+const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content' };
+
+function statusLine(status: number): string {
+  return `${status}${STATUS_TEXT[status] ? ` ${STATUS_TEXT[status]}` : ''}`;
+}
+
+/** A context whose store reads go through the open unit of work. */
+function withinTx(ctx: FhirContext, tx: StoreTx): FhirContext {
+  const store: Store = {
+    ...ctx.store,
+    read: (t, i) => tx.read(t, i),
+    vread: (t, i, v) => tx.vread(t, i, v),
+    history: (q) => tx.history(q),
+    search: (p) => tx.search(p),
+    unitOfWork: () => Promise.reject(new Error('nested unit of work')),
+  };
+  return { ...ctx, store };
+}
+
+function writeEntry(req: FhirRequest, base: string, r: WriteResult): BundleEntry {
+  const response: BundleEntryResponse = {
+    status: statusLine(r.status),
+    location: versionUrl(base, r.version),
+    etag: etag(r.version.versionId),
+    lastModified: r.version.lastUpdated,
+  };
+  const entry: BundleEntry = { fullUrl: `${base}/${r.version.type}/${r.version.id}`, response };
+  if (returnPreference(req) !== 'minimal' && r.version.resource) entry.resource = r.version.resource;
+  return entry;
+}
+
+function responseEntry(res: FhirResponse): BundleEntry {
+  const response: BundleEntryResponse = { status: statusLine(res.status) };
+  if (res.headers?.ETag) response.etag = res.headers.ETag;
+  if (res.headers?.Location) response.location = res.headers.Location;
+  if (res.body?.resourceType === 'OperationOutcome') return { response: { ...response, outcome: res.body } };
+  return res.body ? { resource: res.body, response } : { response };
+}
+
+/** Prefixes an entry's error so the client can tell which entry failed. */
+function entryError(err: unknown, index: number, type?: string): unknown {
+  if (!(err instanceof OperationOutcomeError)) return err;
+  const issues = (err.outcome.issue ?? []).map((i) => ({
+    ...i,
+    diagnostics: `Bundle.entry[${index}]: ${i.diagnostics ?? ''}`,
+    expression: (i.expression ?? [`Bundle.entry[${index}]`]).map((e) =>
+      type && e.startsWith(`${type}.`) ? `Bundle.entry[${index}].resource${e.slice(type.length)}` : e,
+    ),
+  }));
+  return new OperationOutcomeError(err.status, outcome(...issues), err.headers);
+}
+
+function ifMatchOf(e: EntryRequest): string | undefined {
+  if (e.ifMatch === undefined) return undefined;
+  const v = parseETag(e.ifMatch);
+  if (!v) throw badRequest(`ifMatch must be a weak ETag, got "${e.ifMatch}"`, `Bundle.entry[${e.index}].request.ifMatch`);
+  return v;
+}
+
+/** Runs one write entry on an open unit of work. `ids` holds ids decided up front (transactions). */
+async function runWrite(ctx: FhirContext, req: FhirRequest, tx: StoreTx, e: EntryRequest, id?: string): Promise<BundleEntry> {
+  const [type, rid, extra] = e.path;
+  const actor = actorOf(req);
+  if (!type || extra !== undefined) throw badRequest('request.url must be [type] or [type]/[id]', `Bundle.entry[${e.index}].request.url`);
+  const base = ctx.config.baseUrl;
+  switch (e.method) {
+    case 'POST':
+      if (rid !== undefined) throw badRequest('POST entries take request.url [type]', `Bundle.entry[${e.index}].request.url`);
+      if (id === undefined && e.ifNoneExist) {
+        return writeEntry(req, base, await createIn(ctx, tx, type, e.entry.resource, actor, { ifNoneExist: parseConditionalQuery(e.ifNoneExist) }));
+      }
+      return writeEntry(req, base, await createIn(ctx, tx, type, e.entry.resource, actor, { id }));
+    case 'PUT': {
+      const target = rid ?? id;
+      if (target === undefined) {
+        const body = e.entry.resource;
+        return writeEntry(req, base, await createIn(ctx, tx, type, body, actor));
+      }
+      if (rid === undefined && !(await tx.read(type, target))) {
+        return writeEntry(req, base, await createIn(ctx, tx, type, e.entry.resource, actor, { id: target }));
+      }
+      const body = { ...(e.entry.resource as object), id: target };
+      return writeEntry(req, base, await updateIn(ctx, tx, type, target, body, actor, ifMatchOf(e)));
+    }
+    case 'PATCH': {
+      if (rid === undefined) throw badRequest('PATCH entries take request.url [type]/[id]', `Bundle.entry[${e.index}].request.url`);
+      const resource = e.entry.resource as { resourceType?: string; data?: string; contentType?: string } | undefined;
+      // JSON Patch in a Bundle travels as a Binary with base64 data (http://hl7.org/fhir/R4/http.html#patch).
+      if (resource?.resourceType !== 'Binary' || typeof resource.data !== 'string') {
+        throw badRequest('A PATCH entry carries a Binary resource holding the JSON Patch', `Bundle.entry[${e.index}].resource`);
+      }
+      let patch: unknown;
+      try {
+        patch = JSON.parse(Buffer.from(resource.data, 'base64').toString('utf8'));
+      } catch {
+        throw badRequest('The Binary data is not a JSON Patch document', `Bundle.entry[${e.index}].resource.data`);
+      }
+      return writeEntry(req, base, await patchIn(ctx, tx, type, rid, patch, actor, ifMatchOf(e)));
+    }
+    case 'DELETE': {
+      const r = rid !== undefined ? await deleteIn(tx, type, rid, actor, ifMatchOf(e)) : await conditionalDeleteIn(tx, type, e.query, actor);
+      return { response: { status: statusLine(r.status), ...(r.version ? { etag: etag(r.version.versionId) } : {}) } };
+    }
+    default:
+      throw notAllowed(`${e.method} is not a write`);
+  }
+}
+
+async function runRead(ctx: FhirContext, req: FhirRequest, e: EntryRequest): Promise<BundleEntry> {
+  const res = await route(ctx, { ...req, method: e.method, path: e.path, query: e.query, body: undefined });
+  return responseEntry(res);
+}
+
+function readBundle(req: FhirRequest): Bundle {
+  const b = req.body as Bundle | undefined;
+  if (!b || typeof b !== 'object' || b.resourceType !== 'Bundle') throw badRequest('POST to the base takes a Bundle', 'Bundle');
+  if (b.type !== 'batch' && b.type !== 'transaction') throw badRequest('Bundle.type must be batch or transaction', 'Bundle.type');
+  if (b.entry !== undefined && !Array.isArray(b.entry)) throw badRequest('Bundle.entry must be an array', 'Bundle.entry');
+  if ((b.entry?.length ?? 0) > MAX_BUNDLE_ENTRIES) throw badRequest(`A Bundle may carry at most ${MAX_BUNDLE_ENTRIES} entries`, 'Bundle.entry');
+  return b;
+}
+
+/** Decides, before any write, the id each POST/conditional PUT will get, and maps fullUrls to them. */
+async function planIds(tx: StoreTx, entries: EntryRequest[]): Promise<{ ids: Map<number, string>; refs: Map<string, string>; existing: Set<number> }> {
+  const ids = new Map<number, string>();
+  const refs = new Map<string, string>();
+  const existing = new Set<number>();
+  for (const e of entries) {
+    const type = e.path[0]!;
+    let id: string | undefined = e.path[1];
+    if (e.method === 'POST') {
+      if (e.ifNoneExist) {
+        const found = await findConditional(tx, type, parseConditionalQuery(e.ifNoneExist));
+        if (found.length > 1) throw preconditionFailed(`Bundle.entry[${e.index}]: ifNoneExist matched more than one resource`);
+        if (found.length === 1) existing.add(e.index);
+        id = found[0]?.id ?? randomUUID();
+      } else id = randomUUID();
+      ids.set(e.index, id);
+    } else if (e.method === 'PUT' && id === undefined) {
+      const found = await findConditional(tx, type, e.query);
+      if (found.length > 1) throw preconditionFailed(`Bundle.entry[${e.index}]: conditional update matched more than one resource`);
+      id = found[0]?.id ?? randomUUID();
+      ids.set(e.index, id);
+    }
+    const fullUrl = e.entry.fullUrl;
+    if (fullUrl && id && (e.method === 'POST' || e.method === 'PUT')) refs.set(fullUrl, `${type}/${id}`);
+  }
+  return { ids, refs, existing };
+}
+
+/** Resolves conditional references in every entry's resource to the one resource they match. */
+async function resolveConditionalRefs(tx: StoreTx, entries: EntryRequest[], refs: Map<string, string>): Promise<void> {
+  for (const e of entries) {
+    const pending: string[] = [];
+    rewriteReferences(e.entry.resource, (ref) => {
+      if (isConditionalReference(ref) && !refs.has(ref)) pending.push(ref);
+      return undefined;
+    });
+    for (const ref of pending) {
+      const [type, query] = ref.split(/\?(.*)/s, 2) as [string, string];
+      if (!isSupportedType(type)) throw badRequest(`Bundle.entry[${e.index}]: conditional reference to unknown type ${type}`);
+      const found = await findConditional(tx, type, parseConditionalQuery(query));
+      if (found.length !== 1) {
+        throw preconditionFailed(`Bundle.entry[${e.index}]: conditional reference ${type}?… matched ${found.length === 0 ? 'nothing' : 'more than one resource'}`);
+      }
+      refs.set(ref, `${type}/${found[0]!.id}`);
+    }
+  }
+}
+
+async function transaction(ctx: FhirContext, req: FhirRequest, bundle: Bundle): Promise<Bundle> {
+  const base = ctx.config.baseUrl;
+  const entries = (bundle.entry ?? []).map((entry, i) => readEntryRequest(structuredClone(entry), i, base));
+  const seen = new Set<string>();
+  for (const e of entries) {
+    if (e.method === 'GET' || e.method === 'HEAD' || e.path.length < 2) continue;
+    const key = `${e.path[0]}/${e.path[1]}`;
+    if (seen.has(key)) throw badRequest(`Bundle.entry[${e.index}]: ${key} appears twice in one transaction`);
+    seen.add(key);
+  }
+  const ordered = [...entries].sort((x, y) => ORDER[x.method]! - ORDER[y.method]! || x.index - y.index);
+  const out: BundleEntry[] = new Array(entries.length);
+  await ctx.store.unitOfWork(async (tx) => {
+    const { ids, refs, existing } = await planIds(tx, ordered.filter((e) => e.method !== 'DELETE'));
+    await resolveConditionalRefs(tx, entries, refs);
+    for (const e of entries) rewriteReferences(e.entry.resource, (ref) => refs.get(ref));
+    const txCtx = withinTx(ctx, tx);
+    for (const e of ordered) {
+      try {
+        if (e.method === 'GET' || e.method === 'HEAD') out[e.index] = await runRead(txCtx, req, e);
+        else if (existing.has(e.index)) out[e.index] = writeEntry(req, base, await existingResult(tx, e, ids.get(e.index)!));
+        else out[e.index] = await runWrite(ctx, req, tx, e, ids.get(e.index));
+      } catch (err) {
+        throw entryError(err, e.index, e.path[0]);
+      }
+    }
+  });
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: out };
+}
+
+async function existingResult(tx: StoreTx, e: EntryRequest, id: string): Promise<WriteResult> {
+  const version = (await tx.read(e.path[0]!, id)) as StoredVersion;
+  return { status: 200, version, message: 'Resource already exists; nothing created' };
+}
+
+async function batch(ctx: FhirContext, req: FhirRequest, bundle: Bundle): Promise<Bundle> {
+  const base = ctx.config.baseUrl;
+  const out: BundleEntry[] = [];
+  for (const [i, raw] of (bundle.entry ?? []).entries()) {
+    try {
+      const e = readEntryRequest(raw, i, base);
+      if (e.method === 'GET' || e.method === 'HEAD') out.push(await runRead(ctx, req, e));
+      else out.push(await ctx.store.unitOfWork((tx) => runWrite(ctx, req, tx, e)));
+    } catch (err) {
+      if (!(err instanceof OperationOutcomeError)) throw err;
+      const failed = entryError(err, i, raw.request?.url?.split(/[/?]/)[0]) as OperationOutcomeError;
+      out.push({ response: { status: String(failed.status), outcome: failed.outcome } });
+    }
+  }
+  return { resourceType: 'Bundle', type: 'batch-response', entry: out };
+}
+
+/** POST [base] with a batch or transaction Bundle. */
+export async function processBundle(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
+  const bundle = readBundle(req);
+  const result = bundle.type === 'transaction' ? await transaction(ctx, req, bundle) : await batch(ctx, req, bundle);
+  return { status: 200, body: result as Resource };
+}

@@ -1,0 +1,176 @@
+/**
+ * The write interactions on an open unit of work: create, update, patch, delete and their
+ * conditional forms (http://hl7.org/fhir/R4/http.html#create and following sections).
+ * HTTP handlers and Bundle processing both call these, so a transaction entry behaves
+ * exactly like the single request it stands for.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import type { FhirContext, QueryPairs } from '../context';
+import {
+  OperationOutcomeError,
+  badRequest,
+  invalid,
+  notAllowed,
+  notFound,
+  outcome,
+  issue,
+  preconditionFailed,
+} from '../outcome';
+import { ID_PATTERN, isReadOnlyType } from '../resource-types';
+import { type StoreTx, type StoredVersion, VersionConflictError } from '../../store/port';
+import { parseSearch } from '../../search/parse';
+import { applyJsonPatch } from '../json-patch';
+
+export interface WriteResult {
+  status: number;
+  version: StoredVersion;
+  message: string;
+}
+
+/** Who is writing; the holding organisation comes from the principal (security issue). */
+export interface WriteActor {
+  custodian?: string;
+}
+
+function assertWritableType(type: string): void {
+  if (isReadOnlyType(type)) throw notAllowed(`${type} is written by the server only`);
+}
+
+/** Checks the body is a resource of `type` and valid; returns it without server-owned meta. */
+export function prepareResource(ctx: FhirContext, type: string, body: unknown): Resource {
+  if (body === undefined || body === null) throw badRequest('A resource body is required');
+  if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('The body must be a JSON object (a FHIR resource)');
+  const resourceType = (body as { resourceType?: unknown }).resourceType;
+  if (resourceType !== type) {
+    throw badRequest(`resourceType "${String(resourceType)}" does not match the URL type ${type}`, `${type}.resourceType`);
+  }
+  const issues = ctx.validator.validate(body);
+  if (issues.length) throw invalid(issues, 400);
+  const resource = { ...(body as Resource) };
+  if (resource.meta) {
+    // versionId and lastUpdated are the server's (http://hl7.org/fhir/R4/resource.html#Meta).
+    const { versionId: _v, lastUpdated: _l, ...meta } = resource.meta;
+    if (Object.keys(meta).length) resource.meta = meta;
+    else delete resource.meta;
+  }
+  return resource;
+}
+
+function conflictToPrecondition(err: unknown): never {
+  if (err instanceof VersionConflictError) {
+    throw preconditionFailed(
+      `Version mismatch on ${err.type}/${err.id}: current version is ${err.currentVersion ?? 'none (deleted or absent)'}`,
+    );
+  }
+  throw err;
+}
+
+/** Finds the current resources matching a conditional query (at most 2: enough to tell "several"). */
+export async function findConditional(tx: StoreTx, type: string, query: QueryPairs): Promise<StoredVersion[]> {
+  if (!query.length) throw badRequest('A conditional interaction needs search criteria');
+  const { plan } = parseSearch([type], query, { conditional: true });
+  plan.count = 2;
+  plan.total = 'none';
+  plan.sort = [];
+  return (await tx.search(plan)).matches;
+}
+
+/** create, with optional If-None-Exist (http://hl7.org/fhir/R4/http.html#ccreate). */
+export async function createIn(
+  ctx: FhirContext, tx: StoreTx, type: string, body: unknown, actor: WriteActor,
+  opts: { ifNoneExist?: QueryPairs; id?: string } = {},
+): Promise<WriteResult> {
+  assertWritableType(type);
+  const resource = prepareResource(ctx, type, body);
+  if (opts.ifNoneExist) {
+    const found = await findConditional(tx, type, opts.ifNoneExist);
+    if (found.length > 1) throw preconditionFailed('If-None-Exist matched more than one resource');
+    if (found.length === 1) return { status: 200, version: found[0]!, message: 'Resource already exists; nothing created' };
+  }
+  const version = await tx.put({ ...resource, id: opts.id ?? randomUUID() }, { custodian: actor.custodian, method: 'POST' });
+  return { status: 201, version, message: `Created ${type}/${version.id}` };
+}
+
+/** update by id, with If-Match and update-as-create (http://hl7.org/fhir/R4/http.html#update). */
+export async function updateIn(
+  ctx: FhirContext, tx: StoreTx, type: string, id: string, body: unknown, actor: WriteActor, ifMatch?: string,
+): Promise<WriteResult> {
+  assertWritableType(type);
+  if (!ID_PATTERN.test(id)) throw badRequest(`"${id}" is not a valid resource id`);
+  const resource = prepareResource(ctx, type, body);
+  if (resource.id === undefined) throw badRequest('The resource must carry its id for an update', `${type}.id`);
+  if (resource.id !== id) throw badRequest(`Resource id "${resource.id}" does not match the URL id "${id}"`, `${type}.id`);
+  const current = await tx.read(type, id);
+  if (!current && !ctx.config.clientIdTypes.includes(type)) {
+    throw notAllowed(`${type} ids are assigned by the server: create with POST /${type}`);
+  }
+  const version = await tx
+    .put({ ...resource, id }, { custodian: current?.custodian ?? actor.custodian, ifMatchVersion: ifMatch, method: 'PUT' })
+    .catch(conflictToPrecondition);
+  const created = !current || current.deleted;
+  return { status: created ? 201 : 200, version, message: `${created ? 'Created' : 'Updated'} ${type}/${id}` };
+}
+
+/** Conditional update (http://hl7.org/fhir/R4/http.html#cond-update). */
+export async function conditionalUpdateIn(
+  ctx: FhirContext, tx: StoreTx, type: string, query: QueryPairs, body: unknown, actor: WriteActor,
+): Promise<WriteResult> {
+  const found = await findConditional(tx, type, query);
+  if (found.length > 1) throw preconditionFailed('The conditional update criteria matched more than one resource');
+  const bodyId = (body as { id?: unknown } | null)?.id;
+  if (found.length === 0) {
+    if (typeof bodyId === 'string') return updateIn(ctx, tx, type, bodyId, body, actor);
+    return createIn(ctx, tx, type, body, actor);
+  }
+  const match = found[0]!;
+  if (bodyId !== undefined && bodyId !== match.id) {
+    throw badRequest(`Resource id "${String(bodyId)}" differs from the matched ${type}/${match.id}`, `${type}.id`);
+  }
+  return updateIn(ctx, tx, type, match.id, { ...(body as object), id: match.id }, actor);
+}
+
+/** JSON Patch (RFC 6902) on the current version (http://hl7.org/fhir/R4/http.html#patch). */
+export async function patchIn(
+  ctx: FhirContext, tx: StoreTx, type: string, id: string, patch: unknown, actor: WriteActor, ifMatch?: string,
+): Promise<WriteResult> {
+  assertWritableType(type);
+  const current = await tx.read(type, id);
+  if (!current || current.deleted || !current.resource) throw notFound(`${type}/${id} not found`);
+  if (ifMatch !== undefined && ifMatch !== current.versionId) {
+    throw preconditionFailed(`Version mismatch on ${type}/${id}: current version is ${current.versionId}`);
+  }
+  const patched = applyJsonPatch(current.resource, patch) as Resource;
+  if (patched.resourceType !== type || patched.id !== id) {
+    throw new OperationOutcomeError(422, outcome(issue('business-rule', 'A patch may not change resourceType or id', `${type}.id`)));
+  }
+  const resource = prepareResource(ctx, type, patched);
+  const version = await tx
+    .put({ ...resource, id }, { custodian: current.custodian ?? actor.custodian, ifMatchVersion: current.versionId, method: 'PATCH' })
+    .catch(conflictToPrecondition);
+  return { status: 200, version, message: `Patched ${type}/${id}` };
+}
+
+export interface DeleteResult {
+  status: number;
+  version?: StoredVersion;
+  message: string;
+}
+
+/** delete by id (http://hl7.org/fhir/R4/http.html#delete): writes a deleted version. */
+export async function deleteIn(tx: StoreTx, type: string, id: string, actor: WriteActor, ifMatch?: string): Promise<DeleteResult> {
+  assertWritableType(type);
+  const version = await tx.remove(type, id, { custodian: actor.custodian, ifMatchVersion: ifMatch }).catch(conflictToPrecondition);
+  return version
+    ? { status: 200, version, message: `Deleted ${type}/${id}` }
+    : { status: 200, message: `${type}/${id} did not exist or was already deleted` };
+}
+
+/** Conditional delete: single-match mode; several matches → 412. */
+export async function conditionalDeleteIn(tx: StoreTx, type: string, query: QueryPairs, actor: WriteActor): Promise<DeleteResult> {
+  assertWritableType(type);
+  const found = await findConditional(tx, type, query);
+  if (found.length > 1) throw preconditionFailed('The conditional delete criteria matched more than one resource');
+  if (!found.length) return { status: 200, message: 'No resource matched; nothing deleted' };
+  return deleteIn(tx, type, found[0]!.id, actor);
+}

@@ -1,0 +1,39 @@
+/**
+ * Content negotiation: JSON only (http://hl7.org/fhir/R4/http.html#mime-type).
+ * XML asked for by `_format` or `Accept` → 406; an unsupported request body type → 415.
+ */
+import { OperationOutcomeError, issue, outcome } from '../fhir/outcome';
+
+const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir'];
+const FORMAT_JSON = ['json', 'application/json', 'application/fhir+json', 'application/json+fhir'];
+
+function fail(status: number, message: string): OperationOutcomeError {
+  return new OperationOutcomeError(status, outcome(issue('not-supported', message)));
+}
+
+/** The media type without parameters, lower-cased. */
+export function mediaType(contentType: string | undefined): string | undefined {
+  return contentType?.split(';')[0]?.trim().toLowerCase() || undefined;
+}
+
+/** Throws 406 unless the client accepts JSON. */
+export function checkAcceptable(accept: string | undefined, format: string | undefined): void {
+  if (format !== undefined && !FORMAT_JSON.includes(format.toLowerCase())) {
+    throw fail(406, `_format=${format} is not supported; this server speaks application/fhir+json`);
+  }
+  if (!accept) return;
+  const ranges = accept.split(',').map((r) => r.split(';')[0]!.trim().toLowerCase());
+  const ok = ranges.some((r) => r === '*/*' || r === 'application/*' || JSON_TYPES.includes(r));
+  if (!ok) throw fail(406, 'This server answers only in application/fhir+json');
+}
+
+export type BodyKind = 'json' | 'json-patch' | 'form';
+
+/** Classifies the request body's media type for this method, or throws 415. */
+export function bodyKind(method: string, contentType: string | undefined, isSearch: boolean): BodyKind {
+  const type = mediaType(contentType);
+  if (type && JSON_TYPES.includes(type)) return 'json';
+  if (type === 'application/json-patch+json' && method === 'PATCH') return 'json-patch';
+  if (type === 'application/x-www-form-urlencoded' && isSearch) return 'form';
+  throw fail(415, `Content-Type ${type ?? '(none)'} is not supported here; send application/fhir+json`);
+}

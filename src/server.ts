@@ -1,0 +1,61 @@
+/**
+ * Process entry point: load config, open the store, listen, and shut down gracefully on
+ * SIGTERM/SIGINT (stop accepting, finish in-flight requests, close the store).
+ */
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config';
+import { createApp } from './app';
+import { openStore } from './store/open';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`linkcare: configuration error: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel });
+  const store = await openStore(config.database);
+  const app = createApp({ config, store, logger });
+  const server: Server = app.listen(config.port, config.host, () => {
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.port;
+    logger.info({ port, store: store.kind }, 'listening');
+    process.stdout.write(`linkcare FHIR server listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/fhir\n`);
+  });
+  server.keepAliveTimeout = 5_000;
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.warn('grace period over; closing remaining connections');
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.close(() => {
+      void store.close().then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      });
+    });
+    // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`linkcare: failed to start: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,99 @@
+/**
+ * The storage port: the one interface every store (embedded SQLite, MongoDB) implements.
+ * Versioning follows http://hl7.org/fhir/R4/http.html#versioning: every version is kept,
+ * delete writes a deleted version, `meta.versionId`/`meta.lastUpdated` are the store's.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { SearchPlan } from '../search/plan';
+
+/** One stored version of a resource. `resource` is absent for a deleted version. */
+export interface StoredVersion {
+  type: string;
+  id: string;
+  versionId: string;
+  lastUpdated: string;
+  deleted: boolean;
+  /** The resource body with the server's meta; undefined on a delete version. */
+  resource?: Resource;
+  /** Organisation that holds (wrote) the resource; the access policy uses it. */
+  custodian?: string;
+  /** The HTTP method that produced this version (history entries report it). */
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+}
+
+/** Options for writing a version. */
+export interface WriteOptions {
+  /** Organisation that holds the resource (from the principal). */
+  custodian?: string;
+  /** When set, the write fails with a version conflict unless the current version matches. */
+  ifMatchVersion?: string;
+  /** Request method recorded in history. */
+  method?: StoredVersion['method'];
+}
+
+/** Thrown by a store when `ifMatchVersion` does not match the current version. */
+export class VersionConflictError extends Error {
+  constructor(readonly type: string, readonly id: string, readonly currentVersion: string | undefined) {
+    super(`Version conflict on ${type}/${id}`);
+    this.name = 'VersionConflictError';
+  }
+}
+
+/** A page of history entries, newest first. */
+export interface HistoryQuery {
+  type?: string;
+  id?: string;
+  /** Only versions written at or after this instant. */
+  since?: string;
+  /** Only the version current at this instant (per resource). */
+  at?: string;
+  count: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface HistoryPage {
+  entries: StoredVersion[];
+  total: number;
+  nextCursor?: string;
+}
+
+/** Result of running a search plan. */
+export interface SearchResult {
+  matches: StoredVersion[];
+  /** Included resources (`_include`/`_revinclude`), never counted in `total`. */
+  included: StoredVersion[];
+  total?: number;
+  nextCursor?: string;
+}
+
+/** Reads available both inside and outside a unit of work. */
+export interface StoreReader {
+  /** Current version (including a deleted marker), or undefined when never existed. */
+  read(type: string, id: string): Promise<StoredVersion | undefined>;
+  /** A specific version, or undefined. */
+  vread(type: string, id: string, versionId: string): Promise<StoredVersion | undefined>;
+  history(query: HistoryQuery): Promise<HistoryPage>;
+  search(plan: SearchPlan): Promise<SearchResult>;
+}
+
+/** Writes (and reads that must see them) inside one atomic unit of work. */
+export interface StoreTx extends StoreReader {
+  /** Writes a new version (create when absent, update otherwise); returns it. */
+  put(resource: Resource & { id: string }, options?: WriteOptions): Promise<StoredVersion>;
+  /** Writes a deleted version; returns it, or undefined when nothing current existed. */
+  remove(type: string, id: string, options?: WriteOptions): Promise<StoredVersion | undefined>;
+}
+
+/** The store. Units of work are serialisable with respect to each other. */
+export interface Store extends StoreReader {
+  readonly kind: 'sqlite' | 'mongodb';
+  /**
+   * Runs `work` atomically: everything it writes commits together or not at all.
+   * Reads inside see the unit's own writes.
+   */
+  unitOfWork<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Resolves when the store answers; used by /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
