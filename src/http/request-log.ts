@@ -8,18 +8,17 @@ import type { Logger } from 'pino';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9\-_.]{8,64}$/;
 
-/** `/fhir/Patient/abc/_history/2` → `/fhir/Patient/:id/_history/:vid`. */
-export function routeOf(path: string): string {
-  const parts = path.split('/');
-  const out: string[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    const prev = out[out.length - 1];
-    if (i >= 3 && parts[1] === 'fhir' && /^[A-Z]/.test(parts[2] ?? '') && i === 3 && !p.startsWith('$') && !p.startsWith('_')) out.push(':id');
-    else if (prev === '_history' && i >= 4) out.push(':vid');
-    else out.push(p.length > 64 ? ':long' : p);
-  }
-  return out.join('/');
+/** `/fhir/Patient/abc/_history/2?x=y` → `/fhir/Patient/:id/_history/:vid` (no query, no ids). */
+export function routeOf(url: string): string {
+  const parts = url.split('?')[0]!.split('/');
+  return parts
+    .map((p, i) => {
+      if (parts[1] !== 'fhir') return p.length > 64 ? ':long' : p;
+      if (i === 3 && !p.startsWith('$') && !p.startsWith('_')) return ':id';
+      if (i === 5 && parts[4] === '_history') return ':vid';
+      return p.length > 64 ? ':long' : p;
+    })
+    .join('/');
 }
 
 /** Assigns the request id (a caller's X-Request-Id when well-formed) and logs on finish. */
@@ -32,7 +31,7 @@ export function requestLog(logger: Logger) {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      logger.info({ requestId, method: req.method, route: routeOf(req.path), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      logger.info({ requestId, method: req.method, route: routeOf(req.originalUrl), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };

@@ -1,0 +1,57 @@
+/** metadata, health endpoints and request logging. */
+import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+import { SUPPORTED_TYPES } from '../../src/fhir/resource-types';
+
+let t: TestApp;
+beforeEach(() => {
+  t = startTestApp();
+});
+afterEach(() => t.close());
+
+test('CapabilityStatement lists every supported type with its real interactions', async () => {
+  const res = await t.http.get('/fhir/metadata');
+  expect(res.status).toBe(200);
+  expect(res.body).toMatchObject({ resourceType: 'CapabilityStatement', fhirVersion: '4.0.1', kind: 'instance' });
+  const resources = res.body.rest[0].resource as { type: string; interaction: { code: string }[]; updateCreate: boolean }[];
+  expect(resources.map((r) => r.type)).toEqual([...SUPPORTED_TYPES]);
+  const audit = resources.find((r) => r.type === 'AuditEvent')!;
+  expect(audit.interaction.map((i) => i.code)).not.toContain('create');
+  const org = resources.find((r) => r.type === 'Organization')!;
+  expect(org.updateCreate).toBe(true);
+  expect(resources.find((r) => r.type === 'Observation')!.updateCreate).toBe(false);
+  expect(res.body.rest[0].interaction.map((i: { code: string }) => i.code)).toEqual(expect.arrayContaining(['transaction', 'batch']));
+});
+
+test('healthz and readyz', async () => {
+  expect((await t.http.get('/healthz')).body).toEqual({ status: 'ok' });
+  expect((await t.http.get('/readyz')).status).toBe(200);
+  await t.store.close();
+  expect((await t.http.get('/readyz')).status).toBe(503);
+});
+
+test('security headers from helmet and a request id on every response', async () => {
+  const res = await t.http.get('/fhir/metadata');
+  expect(res.headers['x-content-type-options']).toBe('nosniff');
+  expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+});
+
+test('one log line per request with id, method, route, status and duration; never bodies or query values', async () => {
+  await t.http.post('/fhir/Organization').set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Organization', name: 'Secret Name Clinic' }));
+  const created = await t.http.get('/fhir/Organization?name=SecretQuery');
+  expect(created.status).toBe(200);
+  const lines = t.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
+  expect(lines).toHaveLength(2);
+  expect(lines[0]).toMatchObject({ method: 'POST', route: '/fhir/Organization', status: 201 });
+  expect(typeof lines[0].ms).toBe('number');
+  expect(typeof lines[0].requestId).toBe('string');
+  const all = t.logs.join('\n');
+  expect(all).not.toContain('Secret Name Clinic');
+  expect(all).not.toContain('SecretQuery');
+});
+
+test('routes in the log hide ids', async () => {
+  const r = await t.http.post('/fhir/Organization').set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Organization', name: 'x' }));
+  await t.http.get(`/fhir/Organization/${r.body.id}/_history/1`);
+  const last = JSON.parse(t.logs[t.logs.length - 1]!);
+  expect(last.route).toBe('/fhir/Organization/:id/_history/:vid');
+});
