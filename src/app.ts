@@ -13,12 +13,15 @@ import { fhirHandler } from './http/fhir-handler';
 import { errorMiddleware } from './http/errors';
 import { requestLog } from './http/request-log';
 import { notFound } from './fhir/outcome';
+import type { SearchRegistry } from './search/registry';
 
 export interface AppDeps {
   config: Config;
   store: Store;
   logger?: Logger;
   validator?: ResourceValidator;
+  /** The search registry the store's indexer was built from. */
+  registry: SearchRegistry;
 }
 
 /** Creates the HTTP application. */
@@ -28,6 +31,7 @@ export function createApp(deps: AppDeps): Express {
     store: deps.store,
     config: deps.config,
     validator: deps.validator ?? createResourceValidator(),
+    registry: deps.registry,
   };
   const app = express();
   app.disable('x-powered-by');

@@ -7,6 +7,8 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
 import { createApp } from './app';
 import { openStore } from './store/open';
+import { loadSearchRegistry } from './search/registry';
+import { createIndexer } from './search/indexer';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -22,8 +24,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel });
-  const store = await openStore(config.database);
-  const app = createApp({ config, store, logger });
+  const registry = loadSearchRegistry();
+  const store = await openStore(config.database, createIndexer(registry, config.baseUrl));
+  const app = createApp({ config, store, logger, registry });
   const server: Server = app.listen(config.port, config.host, () => {
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;

@@ -5,7 +5,6 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import type { FhirContext } from './context';
 import { SUPPORTED_TYPES, isReadOnlyType } from './resource-types';
-import { COMMON_SEARCH_PARAMS } from '../search/parse';
 
 type Interaction = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
 
@@ -28,7 +27,7 @@ function resourceEntry(ctx: FhirContext, type: string): CapabilityStatementRestR
     conditionalUpdate: writable,
     conditionalDelete: writable ? 'single' : 'not-supported',
     referencePolicy: ['literal', 'local'],
-    searchParam: COMMON_SEARCH_PARAMS.map((p) => ({ name: p.name, type: p.type, documentation: p.documentation })),
+    searchParam: ctx.registry.forType(type).map((p) => ({ name: p.code, definition: p.url, type: p.type as 'token' })),
   };
 }
 

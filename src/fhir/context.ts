@@ -5,6 +5,7 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Config } from '../config';
 import type { Store } from '../store/port';
+import type { SearchRegistry } from '../search/registry';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -39,6 +40,7 @@ export interface FhirContext {
   store: Store;
   config: Config;
   validator: ResourceValidator;
+  registry: SearchRegistry;
 }
 
 /** First value of a header or query parameter. */

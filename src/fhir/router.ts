@@ -5,7 +5,7 @@ import type { FhirContext, FhirRequest, FhirResponse } from './context';
 import { badRequest, notAllowed, notFound } from './outcome';
 import { ID_PATTERN, isSupportedType } from './resource-types';
 import { history, read, vread } from './interactions/read';
-import { search } from './interactions/search';
+import { compartmentSearch, patientEverything, search, systemSearch } from './interactions/search';
 import { conditionalDelete, conditionalUpdate, create, patch, remove, update } from './interactions/rest';
 import { capabilityStatement } from './capability';
 import { processBundle } from './bundle/process';
@@ -30,6 +30,7 @@ export async function route(ctx: FhirContext, req: FhirRequest): Promise<FhirRes
 
   if (a === undefined) {
     if (req.method === 'POST') return processBundle(ctx, req);
+    if (get) return systemSearch(ctx, req);
     throw methodNotAllowed(req);
   }
   if (a === 'metadata' && b === undefined) {
@@ -89,6 +90,14 @@ export async function route(ctx: FhirContext, req: FhirRequest): Promise<FhirRes
     if (d === undefined) return history(ctx, req, a, b);
     return vread(ctx, req, a, b, d);
   }
+  if (a === 'Patient' && c === '$everything' && d === undefined) {
+    if (get) return patientEverything(ctx, req, b);
+    throw methodNotAllowed(req);
+  }
   if (c.startsWith('$')) throw notFound(`Unknown operation ${c}`);
+  if (a === 'Patient' && d === undefined) {
+    if (get) return compartmentSearch(ctx, req, b, c);
+    throw methodNotAllowed(req);
+  }
   throw badRequest(`No route for /${req.path.join('/')}`);
 }

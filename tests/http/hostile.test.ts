@@ -112,7 +112,7 @@ test('an unexpected failure → generic 500 with the request id, details only in
     read: () => Promise.reject(new Error('disk on fire at /var/lib/secret')),
   };
   const logs: string[] = [];
-  const app = createApp({ config: t.config, store: broken, logger: pino({}, { write: (l: string) => void logs.push(l) }) });
+  const app = createApp({ config: t.config, registry: t.registry, store: broken, logger: pino({}, { write: (l: string) => void logs.push(l) }) });
   const res = await request(app).get('/fhir/Patient/abc').set('X-Request-Id', 'req-12345678');
   expect(res.status).toBe(500);
   expect(res.body.issue[0].code).toBe('exception');

@@ -62,7 +62,9 @@ test('_summary=count, _sort and _total=none', async () => {
   expect(sorted.body.entry[0].resource.name).toBe('Org 2');
   const none = await t.http.get('/fhir/Organization?_total=none');
   expect(none.body.total).toBeUndefined();
-  expect((await t.http.get('/fhir/Organization?_sort=name')).status).toBe(400);
+  expect((await t.http.get('/fhir/Organization?_sort=nonexistent')).status).toBe(400);
+  const byName = await t.http.get('/fhir/Organization?_sort=-name');
+  expect(byName.body.entry.map((e: { resource: { name: string } }) => e.resource.name)).toEqual(['Org 2', 'Org 1', 'Org 0']);
 });
 
 test('unknown parameters: lenient ignores and reports; strict rejects', async () => {

@@ -121,7 +121,7 @@ async function runWrite(ctx: FhirContext, req: FhirRequest, tx: StoreTx, e: Entr
       return writeEntry(req, base, await patchIn(ctx, tx, type, rid, patch, actor, ifMatchOf(e)));
     }
     case 'DELETE': {
-      const r = rid !== undefined ? await deleteIn(tx, type, rid, actor, ifMatchOf(e)) : await conditionalDeleteIn(tx, type, e.query, actor);
+      const r = rid !== undefined ? await deleteIn(tx, type, rid, actor, ifMatchOf(e)) : await conditionalDeleteIn(ctx, tx, type, e.query, actor);
       return { response: { status: statusLine(r.status), ...(r.version ? { etag: etag(r.version.versionId) } : {}) } };
     }
     default:
@@ -144,7 +144,7 @@ function readBundle(req: FhirRequest): Bundle {
 }
 
 /** Decides, before any write, the id each POST/conditional PUT will get, and maps fullUrls to them. */
-async function planIds(tx: StoreTx, entries: EntryRequest[]): Promise<{ ids: Map<number, string>; refs: Map<string, string>; existing: Set<number> }> {
+async function planIds(ctx: FhirContext, tx: StoreTx, entries: EntryRequest[]): Promise<{ ids: Map<number, string>; refs: Map<string, string>; existing: Set<number> }> {
   const ids = new Map<number, string>();
   const refs = new Map<string, string>();
   const existing = new Set<number>();
@@ -153,14 +153,14 @@ async function planIds(tx: StoreTx, entries: EntryRequest[]): Promise<{ ids: Map
     let id: string | undefined = e.path[1];
     if (e.method === 'POST') {
       if (e.ifNoneExist) {
-        const found = await findConditional(tx, type, parseConditionalQuery(e.ifNoneExist));
+        const found = await findConditional(ctx, tx, type, parseConditionalQuery(e.ifNoneExist));
         if (found.length > 1) throw preconditionFailed(`Bundle.entry[${e.index}]: ifNoneExist matched more than one resource`);
         if (found.length === 1) existing.add(e.index);
         id = found[0]?.id ?? randomUUID();
       } else id = randomUUID();
       ids.set(e.index, id);
     } else if (e.method === 'PUT' && id === undefined) {
-      const found = await findConditional(tx, type, e.query);
+      const found = await findConditional(ctx, tx, type, e.query);
       if (found.length > 1) throw preconditionFailed(`Bundle.entry[${e.index}]: conditional update matched more than one resource`);
       id = found[0]?.id ?? randomUUID();
       ids.set(e.index, id);
@@ -172,7 +172,7 @@ async function planIds(tx: StoreTx, entries: EntryRequest[]): Promise<{ ids: Map
 }
 
 /** Resolves conditional references in every entry's resource to the one resource they match. */
-async function resolveConditionalRefs(tx: StoreTx, entries: EntryRequest[], refs: Map<string, string>): Promise<void> {
+async function resolveConditionalRefs(ctx: FhirContext, tx: StoreTx, entries: EntryRequest[], refs: Map<string, string>): Promise<void> {
   for (const e of entries) {
     const pending: string[] = [];
     rewriteReferences(e.entry.resource, (ref) => {
@@ -182,7 +182,7 @@ async function resolveConditionalRefs(tx: StoreTx, entries: EntryRequest[], refs
     for (const ref of pending) {
       const [type, query] = ref.split(/\?(.*)/s, 2) as [string, string];
       if (!isSupportedType(type)) throw badRequest(`Bundle.entry[${e.index}]: conditional reference to unknown type ${type}`);
-      const found = await findConditional(tx, type, parseConditionalQuery(query));
+      const found = await findConditional(ctx, tx, type, parseConditionalQuery(query));
       if (found.length !== 1) {
         throw preconditionFailed(`Bundle.entry[${e.index}]: conditional reference ${type}?… matched ${found.length === 0 ? 'nothing' : 'more than one resource'}`);
       }
@@ -204,8 +204,8 @@ async function transaction(ctx: FhirContext, req: FhirRequest, bundle: Bundle): 
   const ordered = [...entries].sort((x, y) => ORDER[x.method]! - ORDER[y.method]! || x.index - y.index);
   const out: BundleEntry[] = new Array(entries.length);
   await ctx.store.unitOfWork(async (tx) => {
-    const { ids, refs, existing } = await planIds(tx, ordered.filter((e) => e.method !== 'DELETE'));
-    await resolveConditionalRefs(tx, entries, refs);
+    const { ids, refs, existing } = await planIds(ctx, tx, ordered.filter((e) => e.method !== 'DELETE'));
+    await resolveConditionalRefs(ctx, tx, entries, refs);
     for (const e of entries) rewriteReferences(e.entry.resource, (ref) => refs.get(ref));
     const txCtx = withinTx(ctx, tx);
     for (const e of ordered) {

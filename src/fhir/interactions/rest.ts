@@ -77,5 +77,5 @@ export async function remove(ctx: FhirContext, req: FhirRequest, type: string, i
 
 /** DELETE [type]?criteria */
 export async function conditionalDelete(ctx: FhirContext, req: FhirRequest, type: string): Promise<FhirResponse> {
-  return deleteResponse(await ctx.store.unitOfWork((tx) => conditionalDeleteIn(tx, type, req.query, actorOf(req))));
+  return deleteResponse(await ctx.store.unitOfWork((tx) => conditionalDeleteIn(ctx, tx, type, req.query, actorOf(req))));
 }

@@ -1,19 +1,33 @@
 /**
- * Type-level search (http://hl7.org/fhir/R4/http.html#search): parse once into a plan,
- * run it on the store, wrap the page in a searchset Bundle.
+ * Search interactions (http://hl7.org/fhir/R4/http.html#search): type, system and compartment
+ * search, and Patient/$everything. Each parses once into a plan, runs it, and wraps the page in
+ * a searchset Bundle.
  */
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse, QueryPairs } from '../context';
-import { issue, outcome } from '../outcome';
+import { queryValues } from '../context';
+import { badRequest, issue, notFound, outcome } from '../outcome';
 import { applyShape, readShape } from '../present';
 import { strictHandling } from '../respond';
 import { parseSearch } from '../../search/parse';
+import type { Predicate } from '../../search/plan';
+import { parseDateRange } from '../../search/ranges';
+import { compartmentTypes, inPatientCompartment } from '../../search/compartment';
+import { SUPPORTED_TYPES, isSupportedType } from '../resource-types';
 import { pageLinks } from '../links';
 
-/** GET [type]?… and POST [type]/_search (form parameters merged by the HTTP layer). */
-export async function search(ctx: FhirContext, req: FhirRequest, type: string, query: QueryPairs = req.query): Promise<FhirResponse> {
+interface SearchScope {
+  types: string[];
+  /** Extra predicates the scope implies (compartment membership). */
+  where?: Predicate[];
+  /** URL of this search without its query, for links. */
+  path: string;
+}
+
+async function searchBundle(ctx: FhirContext, req: FhirRequest, scope: SearchScope, query: QueryPairs): Promise<FhirResponse> {
   const shape = readShape(query);
-  const { plan, used, ignored } = parseSearch([type], query, { strict: strictHandling(req) });
+  const { plan, used, ignored } = parseSearch(ctx.registry, scope.types, query, { strict: strictHandling(req), baseUrl: ctx.config.baseUrl });
+  plan.where.push(...(scope.where ?? []));
   const result = await ctx.store.search(plan);
   const base = ctx.config.baseUrl;
   const entry: BundleEntry[] = result.matches.map((v) => ({
@@ -34,8 +48,68 @@ export async function search(ctx: FhirContext, req: FhirRequest, type: string, q
     resourceType: 'Bundle',
     type: 'searchset',
     ...(result.total !== undefined ? { total: result.total } : {}),
-    link: pageLinks(`${base}/${type}`, used, result.nextCursor),
+    link: pageLinks(`${base}/${scope.path}`, used, result.nextCursor),
     ...(entry.length ? { entry } : {}),
   };
   return { status: 200, body: bundle };
+}
+
+/** GET [type]?… and POST [type]/_search (form parameters merged by the HTTP layer). */
+export function search(ctx: FhirContext, req: FhirRequest, type: string): Promise<FhirResponse> {
+  return searchBundle(ctx, req, { types: [type], path: type }, req.query);
+}
+
+/** `_type=A,B` as a list of supported types; all types when absent. */
+function typesParam(query: QueryPairs): string[] {
+  const raw = queryValues(query, '_type');
+  if (!raw.length) return [...SUPPORTED_TYPES];
+  const types = raw.flatMap((v) => v.split(',')).map((t) => t.trim()).filter(Boolean);
+  for (const t of types) if (!isSupportedType(t)) throw badRequest(`_type names an unsupported type "${t}"`, '_type');
+  return types;
+}
+
+/** GET [base]?_type=… (system search). */
+export function systemSearch(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
+  return searchBundle(ctx, req, { types: typesParam(req.query), path: '' }, req.query);
+}
+
+async function requirePatient(ctx: FhirContext, id: string): Promise<void> {
+  const p = await ctx.store.read('Patient', id);
+  if (!p || p.deleted) throw notFound(`Patient/${id} not found`);
+}
+
+/** GET Patient/[id]/[type] (http://hl7.org/fhir/R4/http.html#vsearch). */
+export async function compartmentSearch(ctx: FhirContext, req: FhirRequest, id: string, type: string): Promise<FhirResponse> {
+  if (!isSupportedType(type)) throw notFound(`Resource type "${type}" is not supported`);
+  await requirePatient(ctx, id);
+  const member = inPatientCompartment(ctx.registry, type, id);
+  if (!member) throw badRequest(`${type} is not in the Patient compartment`);
+  return searchBundle(ctx, req, { types: [type], where: [member], path: `Patient/${id}/${type}` }, req.query);
+}
+
+/** GET Patient/[id]/$everything with _since, _type and _count (http://hl7.org/fhir/R4/patient-operation-everything.html). */
+export async function patientEverything(ctx: FhirContext, req: FhirRequest, id: string): Promise<FhirResponse> {
+  await requirePatient(ctx, id);
+  const wanted = queryValues(req.query, '_type').length ? typesParam(req.query) : ['Patient', ...compartmentTypes()];
+  const members = wanted.map((t) => inPatientCompartment(ctx.registry, t, id)).filter((p): p is Predicate => !!p);
+  const where: Predicate[] = [{ kind: 'or', any: members }];
+  const since = queryValues(req.query, '_since')[0];
+  if (since !== undefined) {
+    const range = parseDateRange(since);
+    if (!range) throw badRequest('_since must be a FHIR instant', '_since');
+    where.push({ kind: 'lastUpdated', prefix: 'ge', range });
+  }
+  const query = req.query.filter(([k]) => ['_count', '_cursor', '_summary', '_elements'].includes(k));
+  const kept = req.query.filter(([k]) => k === '_since' || k === '_type');
+  const res = await searchBundle(ctx, req, { types: wanted, where, path: `Patient/${id}/$everything` }, query);
+  const bundle = res.body as Bundle;
+  // Keep _since/_type in the links so the next page is the same query.
+  bundle.link = bundle.link?.map((l) => ({ ...l, url: addPairs(l.url!, kept) }));
+  return res;
+}
+
+function addPairs(url: string, pairs: QueryPairs): string {
+  if (!pairs.length) return url;
+  const extra = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  return url.includes('?') ? `${url}&${extra}` : `${url}?${extra}`;
 }

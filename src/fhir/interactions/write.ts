@@ -67,9 +67,9 @@ function conflictToPrecondition(err: unknown): never {
 }
 
 /** Finds the current resources matching a conditional query (at most 2: enough to tell "several"). */
-export async function findConditional(tx: StoreTx, type: string, query: QueryPairs): Promise<StoredVersion[]> {
+export async function findConditional(ctx: FhirContext, tx: StoreTx, type: string, query: QueryPairs): Promise<StoredVersion[]> {
   if (!query.length) throw badRequest('A conditional interaction needs search criteria');
-  const { plan } = parseSearch([type], query, { conditional: true });
+  const { plan } = parseSearch(ctx.registry, [type], query, { conditional: true, baseUrl: ctx.config.baseUrl });
   plan.count = 2;
   plan.total = 'none';
   plan.sort = [];
@@ -84,7 +84,7 @@ export async function createIn(
   assertWritableType(type);
   const resource = prepareResource(ctx, type, body);
   if (opts.ifNoneExist) {
-    const found = await findConditional(tx, type, opts.ifNoneExist);
+    const found = await findConditional(ctx, tx, type, opts.ifNoneExist);
     if (found.length > 1) throw preconditionFailed('If-None-Exist matched more than one resource');
     if (found.length === 1) return { status: 200, version: found[0]!, message: 'Resource already exists; nothing created' };
   }
@@ -116,7 +116,7 @@ export async function updateIn(
 export async function conditionalUpdateIn(
   ctx: FhirContext, tx: StoreTx, type: string, query: QueryPairs, body: unknown, actor: WriteActor,
 ): Promise<WriteResult> {
-  const found = await findConditional(tx, type, query);
+  const found = await findConditional(ctx, tx, type, query);
   if (found.length > 1) throw preconditionFailed('The conditional update criteria matched more than one resource');
   const bodyId = (body as { id?: unknown } | null)?.id;
   if (found.length === 0) {
@@ -167,9 +167,9 @@ export async function deleteIn(tx: StoreTx, type: string, id: string, actor: Wri
 }
 
 /** Conditional delete: single-match mode; several matches → 412. */
-export async function conditionalDeleteIn(tx: StoreTx, type: string, query: QueryPairs, actor: WriteActor): Promise<DeleteResult> {
+export async function conditionalDeleteIn(ctx: FhirContext, tx: StoreTx, type: string, query: QueryPairs, actor: WriteActor): Promise<DeleteResult> {
   assertWritableType(type);
-  const found = await findConditional(tx, type, query);
+  const found = await findConditional(ctx, tx, type, query);
   if (found.length > 1) throw preconditionFailed('The conditional delete criteria matched more than one resource');
   if (!found.length) return { status: 200, message: 'No resource matched; nothing deleted' };
   return deleteIn(tx, type, found[0]!.id, actor);

@@ -34,3 +34,57 @@ CREATE TABLE IF NOT EXISTS resources (
 );
 CREATE INDEX IF NOT EXISTS resources_by_type_time ON resources (type, last_updated, rid);
 `;
+
+/**
+ * Search index tables: one per parameter type, keyed by the resource's rid and the
+ * type-qualified parameter (`Observation.code`). Rows describe current versions only.
+ */
+export const INDEX_DDL = `
+CREATE TABLE IF NOT EXISTS idx_token (rid INTEGER NOT NULL, param TEXT NOT NULL, system TEXT, code TEXT, text TEXT, type_system TEXT, type_code TEXT);
+CREATE INDEX IF NOT EXISTS idx_token_code ON idx_token (param, code, system);
+CREATE INDEX IF NOT EXISTS idx_token_rid ON idx_token (rid, param);
+
+CREATE TABLE IF NOT EXISTS idx_string (rid INTEGER NOT NULL, param TEXT NOT NULL, value TEXT NOT NULL, raw TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS idx_string_value ON idx_string (param, value);
+CREATE INDEX IF NOT EXISTS idx_string_rid ON idx_string (rid, param);
+
+CREATE TABLE IF NOT EXISTS idx_ref (rid INTEGER NOT NULL, param TEXT NOT NULL, target_type TEXT, target_id TEXT, version TEXT, url TEXT, id_system TEXT, id_value TEXT);
+CREATE INDEX IF NOT EXISTS idx_ref_target ON idx_ref (param, target_id, target_type);
+CREATE INDEX IF NOT EXISTS idx_ref_url ON idx_ref (param, url);
+CREATE INDEX IF NOT EXISTS idx_ref_rid ON idx_ref (rid, param);
+
+CREATE TABLE IF NOT EXISTS idx_date (rid INTEGER NOT NULL, param TEXT NOT NULL, low TEXT NOT NULL, high TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS idx_date_low ON idx_date (param, low);
+CREATE INDEX IF NOT EXISTS idx_date_high ON idx_date (param, high);
+CREATE INDEX IF NOT EXISTS idx_date_rid ON idx_date (rid, param);
+
+CREATE TABLE IF NOT EXISTS idx_number (rid INTEGER NOT NULL, param TEXT NOT NULL, value REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS idx_number_value ON idx_number (param, value);
+CREATE INDEX IF NOT EXISTS idx_number_rid ON idx_number (rid, param);
+
+CREATE TABLE IF NOT EXISTS idx_quantity (rid INTEGER NOT NULL, param TEXT NOT NULL, value REAL NOT NULL, system TEXT, code TEXT, unit TEXT, canonical_value REAL, canonical_code TEXT);
+CREATE INDEX IF NOT EXISTS idx_quantity_value ON idx_quantity (param, value);
+CREATE INDEX IF NOT EXISTS idx_quantity_canonical ON idx_quantity (param, canonical_code, canonical_value);
+CREATE INDEX IF NOT EXISTS idx_quantity_rid ON idx_quantity (rid, param);
+
+CREATE TABLE IF NOT EXISTS idx_uri (rid INTEGER NOT NULL, param TEXT NOT NULL, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS idx_uri_value ON idx_uri (param, value);
+CREATE INDEX IF NOT EXISTS idx_uri_rid ON idx_uri (rid, param);
+
+CREATE TABLE IF NOT EXISTS idx_composite (rid INTEGER NOT NULL, param TEXT NOT NULL, system TEXT, code TEXT, second TEXT NOT NULL,
+  second_system TEXT, second_code TEXT, second_value REAL, second_low TEXT, second_high TEXT, second_text TEXT);
+CREATE INDEX IF NOT EXISTS idx_composite_code ON idx_composite (param, code, system);
+CREATE INDEX IF NOT EXISTS idx_composite_rid ON idx_composite (rid, param);
+`;
+
+/** Index table of each parameter type. */
+export const INDEX_TABLE: Record<string, string> = {
+  token: 'idx_token',
+  string: 'idx_string',
+  reference: 'idx_ref',
+  date: 'idx_date',
+  number: 'idx_number',
+  quantity: 'idx_quantity',
+  uri: 'idx_uri',
+  composite: 'idx_composite',
+};

@@ -1,98 +1,115 @@
 /**
- * Translates a SearchPlan into SQL over the embedded store's tables.
- * Paging is keyset-based on (sort keys…, rid): inserts during paging neither skip nor repeat rows.
+ * Runs a SearchPlan on the embedded store. Paging is keyset-based on (sort keys…, rid), so
+ * inserts between pages neither skip nor repeat rows; totals use the same WHERE as the page.
  */
 import type Database from 'better-sqlite3';
-import type { Predicate, SearchPlan, SortKey } from '../../search/plan';
+import type { SearchPlan, SortKey } from '../../search/plan';
 import type { SearchResult } from '../port';
+import { badRequest } from '../../fhir/outcome';
 import { decodeCursor, encodeCursor } from '../cursor';
-import { rangeCondition } from '../../search/ranges';
-import { rowToVersion } from './rows';
+import { type VersionRow, rowToVersion } from './rows';
+import { Aliases, type Sql, predicateSql, visibilitySql } from './predicate-sql';
+import { INDEX_TABLE } from './schema';
+import { loadIncludes } from './include-sql';
 
-interface Sql {
-  sql: string;
-  args: unknown[];
+type Key = string | number | null;
+type PageRow = VersionRow & { rid: number; [k: `k${number}`]: Key };
+
+const SAFE_PARAM = /^[A-Za-z]+\.[A-Za-z0-9_-]+$/;
+const STATEMENT_CACHE_SIZE = 500;
+
+/** The SQL expression a sort key orders by; never NULL, so keyset comparisons stay total. */
+function sortExpr(r: string, key: SortKey): string {
+  if (key.param === '_id') return `${r}.id`;
+  if (key.param === '_lastUpdated') return `${r}.last_updated`;
+  const p = `${key.param.base}.${key.param.code}`;
+  if (!SAFE_PARAM.test(p)) throw new Error(`unsafe sort parameter ${p}`);
+  const agg = key.descending ? 'MAX' : 'MIN';
+  const table = INDEX_TABLE[key.param.type];
+  const column: Record<string, string> = {
+    string: 'value', token: 'code', date: key.descending ? 'high' : 'low', number: 'value', quantity: 'value', uri: 'value', reference: 'target_id',
+  };
+  const numeric = key.param.type === 'number' || key.param.type === 'quantity';
+  return `IFNULL((SELECT ${agg}(${column[key.param.type]}) FROM ${table} WHERE rid = ${r}.rid AND param = '${p}'), ${numeric ? '-1e308' : "''"})`;
 }
 
-const SORT_COLUMNS: Record<SortKey['param'], string> = { _id: 'r.id', _lastUpdated: 'r.last_updated' };
-
-function predicateSql(p: Predicate): Sql {
-  switch (p.kind) {
-    case 'id': {
-      const marks = p.ids.map(() => '?').join(', ');
-      return { sql: `r.id ${p.not ? 'NOT IN' : 'IN'} (${marks})`, args: p.ids };
-    }
-    case 'lastUpdated': {
-      const cond = rangeCondition(p.prefix, p.range);
-      return {
-        sql: cond.map((c) => `r.last_updated ${c.op} ?`).join(cond.length > 1 && cond[0]?.or ? ' OR ' : ' AND '),
-        args: cond.map((c) => c.value),
-      };
-    }
-  }
-}
-
-/** WHERE clause for the plan's filters (without paging). */
-function whereSql(plan: SearchPlan): Sql {
-  const parts: string[] = [`r.type IN (${plan.types.map(() => '?').join(', ')})`, 'r.deleted = 0'];
-  const args: unknown[] = [...plan.types];
-  for (const p of plan.where) {
-    const s = predicateSql(p);
-    parts.push(`(${s.sql})`);
-    args.push(...s.args);
-  }
-  return { sql: parts.join(' AND '), args };
-}
-
-/** Keyset condition "after the cursor row" for mixed-direction sort keys. */
-function afterCursorSql(sort: SortKey[], keys: (string | number | null)[], rid: number): Sql {
-  const cols = [...sort.map((s) => ({ col: SORT_COLUMNS[s.param], desc: s.descending })), { col: 'r.rid', desc: false }];
-  const vals = [...keys, rid];
+/** "After the cursor row" for mixed-direction keys: (k1 > v1) OR (k1 = v1 AND k2 > v2) … */
+function afterCursor(exprs: { expr: string; desc: boolean }[], values: Key[]): Sql {
   const ors: string[] = [];
   const args: unknown[] = [];
-  for (let i = 0; i < cols.length; i++) {
+  for (let i = 0; i < exprs.length; i++) {
     const ands: string[] = [];
-    for (let j = 0; j < i; j++) {
-      ands.push(`${cols[j]!.col} = ?`);
-      args.push(vals[j]);
-    }
-    ands.push(`${cols[i]!.col} ${cols[i]!.desc ? '<' : '>'} ?`);
-    args.push(vals[i]);
+    for (let j = 0; j < i; j++) (ands.push(`${exprs[j]!.expr} = ?`), args.push(values[j]));
+    ands.push(`${exprs[i]!.expr} ${exprs[i]!.desc ? '<' : '>'} ?`);
+    args.push(values[i]);
     ors.push(`(${ands.join(' AND ')})`);
   }
   return { sql: `(${ors.join(' OR ')})`, args };
 }
 
-/** Runs the plan against `db` (a committed-view or in-transaction connection). */
-export function runSearch(db: Database.Database, plan: SearchPlan): SearchResult {
-  const where = whereSql(plan);
-  const total =
-    plan.total === 'none' && !plan.countOnly
-      ? undefined
-      : (db.prepare(`SELECT COUNT(*) AS n FROM resources r WHERE ${where.sql}`).get(...where.args) as { n: number }).n;
-  if (plan.countOnly) return { matches: [], included: [], total };
+/** Search on one connection, with its prepared statements cached by SQL text. */
+export class SqliteSearch {
+  private readonly cache = new Map<string, Database.Statement>();
 
-  let pageSql = where.sql;
-  const pageArgs = [...where.args];
-  if (plan.cursor) {
-    const c = decodeCursor(plan.cursor);
-    const after = afterCursorSql(plan.sort, c.keys ?? [], c.seq);
-    pageSql += ` AND ${after.sql}`;
-    pageArgs.push(...after.args);
+  constructor(private readonly db: Database.Database) {}
+
+  /** A prepared statement for `sql`, reused across calls. */
+  prepare(sql: string): Database.Statement {
+    let stmt = this.cache.get(sql);
+    if (!stmt) {
+      if (this.cache.size >= STATEMENT_CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+      stmt = this.db.prepare(sql);
+      this.cache.set(sql, stmt);
+    }
+    return stmt;
   }
-  const order = [...plan.sort.map((s) => `${SORT_COLUMNS[s.param]} ${s.descending ? 'DESC' : 'ASC'}`), 'r.rid ASC'].join(', ');
-  const rows = db
-    .prepare(
-      `SELECT v.*, r.rid AS rid, r.id AS sort_id, r.last_updated AS sort_lu FROM resources r JOIN versions v ON v.seq = r.seq
-       WHERE ${pageSql} ORDER BY ${order} LIMIT ?`,
-    )
-    .all(...pageArgs, plan.count + 1) as (Parameters<typeof rowToVersion>[0] & { rid: number; sort_id: string; sort_lu: string })[];
-  const more = rows.length > plan.count;
-  const page = rows.slice(0, plan.count);
-  const last = page[page.length - 1];
-  const nextCursor =
-    more && last
-      ? encodeCursor({ seq: last.rid, keys: plan.sort.map((s) => (s.param === '_id' ? last.sort_id : last.sort_lu)) })
-      : undefined;
-  return { matches: page.map(rowToVersion), included: [], total, nextCursor };
+
+  /** WHERE for the plan's matches (types, not deleted, predicates, visibility). */
+  whereSql(plan: SearchPlan): Sql {
+    const names = new Aliases();
+    const visibility = plan.visibility ?? [];
+    const parts = [plan.types.length === 1 ? 'r.type = ?' : `r.type IN (SELECT value FROM json_each(?))`, 'r.deleted = 0'];
+    const args: unknown[] = [plan.types.length === 1 ? plan.types[0] : JSON.stringify(plan.types)];
+    for (const p of plan.where) {
+      const s = predicateSql('r', p, visibility, names);
+      parts.push(s.sql);
+      args.push(...s.args);
+    }
+    const vis = visibilitySql('r', visibility, names);
+    return { sql: parts.join(' AND ') + vis.sql, args: [...args, ...vis.args] };
+  }
+
+  /** Runs the plan: one page of matches, its includes, the total and the next cursor. */
+  run(plan: SearchPlan): SearchResult {
+    const where = this.whereSql(plan);
+    const total =
+      plan.total === 'none' && !plan.countOnly
+        ? undefined
+        : (this.prepare(`SELECT COUNT(*) AS n FROM resources r WHERE ${where.sql}`).get(...where.args) as { n: number }).n;
+    if (plan.countOnly) return { matches: [], included: [], total };
+
+    const keys = [...plan.sort.map((k) => ({ expr: sortExpr('r', k), desc: k.descending })), { expr: 'r.rid', desc: false }];
+    let pageSql = where.sql;
+    const pageArgs = [...where.args];
+    if (plan.cursor) {
+      const c = decodeCursor(plan.cursor);
+      const values = [...(c.keys ?? []), c.seq];
+      // A cursor from a search with other sort keys is as good as a tampered one.
+      if (values.length !== keys.length) throw badRequest('Invalid paging cursor', '_cursor');
+      const after = afterCursor(keys, values);
+      pageSql += ` AND ${after.sql}`;
+      pageArgs.push(...after.args);
+    }
+    const select = keys.slice(0, -1).map((k, i) => `, ${k.expr} AS k${i}`).join('');
+    const order = keys.map((k) => `${k.expr} ${k.desc ? 'DESC' : 'ASC'}`).join(', ');
+    const rows = this.prepare(
+      `SELECT v.*, r.rid AS rid${select} FROM resources r JOIN versions v ON v.seq = r.seq WHERE ${pageSql} ORDER BY ${order} LIMIT ?`,
+    ).all(...pageArgs, plan.count + 1) as PageRow[];
+    const more = rows.length > plan.count;
+    const page = rows.slice(0, plan.count);
+    const last = page[page.length - 1];
+    const nextCursor = more && last ? encodeCursor({ seq: last.rid, keys: plan.sort.map((_, i) => last[`k${i}`] ?? null) }) : undefined;
+    const included = loadIncludes(this, plan, page);
+    return { matches: page.map(rowToVersion), included, total, nextCursor };
+  }
 }

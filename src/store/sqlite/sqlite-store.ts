@@ -21,8 +21,10 @@ import {
   VersionConflictError,
 } from '../port';
 import type { SearchPlan } from '../../search/plan';
-import { DDL, SCHEMA_VERSION } from './schema';
-import { runSearch } from './search-sql';
+import { SqliteSearch } from './search-sql';
+import { IndexWriter } from './index-write';
+import { DDL, INDEX_DDL, SCHEMA_VERSION } from './schema';
+import { type IndexRows, emptyRows } from '../../search/index-rows';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { type VersionRow, rowToVersion } from './rows';
 
@@ -42,7 +44,11 @@ function openConnection(file: string, readonly: boolean): Db {
 
 /** Reads shared by the committed-view connection and the unit-of-work connection. */
 class SqliteReader implements StoreReader {
-  constructor(protected readonly db: Db) {}
+  private readonly searcher: SqliteSearch;
+
+  constructor(protected readonly db: Db) {
+    this.searcher = new SqliteSearch(db);
+  }
 
   async read(type: string, id: string): Promise<StoredVersion | undefined> {
     const row = this.db
@@ -93,12 +99,19 @@ class SqliteReader implements StoreReader {
   }
 
   async search(plan: SearchPlan): Promise<SearchResult> {
-    return runSearch(this.db, plan);
+    return this.searcher.run(plan);
   }
 }
 
 /** Writes inside a unit of work; reads see the unit's own writes. */
 class SqliteTx extends SqliteReader implements StoreTx {
+  private readonly index: IndexWriter;
+
+  constructor(db: Db, private readonly indexer: Indexer) {
+    super(db);
+    this.index = new IndexWriter(db);
+  }
+
   async put(resource: Resource & { id: string }, options: WriteOptions = {}): Promise<StoredVersion> {
     const current = this.db
       .prepare('SELECT rid, version, deleted FROM resources WHERE type = ? AND id = ?')
@@ -112,7 +125,8 @@ class SqliteTx extends SqliteReader implements StoreTx {
     } as Resource;
     const method = options.method ?? (current && !current.deleted ? 'PUT' : 'POST');
     const seq = this.insertVersion(resource.resourceType, resource.id, version, lastUpdated, false, method, options.custodian, JSON.stringify(stored));
-    this.upsertCurrent(current?.rid, resource.resourceType, resource.id, version, seq, lastUpdated, false, options.custodian);
+    const rid = this.upsertCurrent(current?.rid, resource.resourceType, resource.id, version, seq, lastUpdated, false, options.custodian);
+    this.index.write(rid, resource.resourceType, this.indexer(stored));
     return {
       type: resource.resourceType,
       id: resource.id,
@@ -136,6 +150,7 @@ class SqliteTx extends SqliteReader implements StoreTx {
     const custodian = options.custodian ?? current.custodian ?? undefined;
     const seq = this.insertVersion(type, id, version, lastUpdated, true, 'DELETE', custodian, null);
     this.upsertCurrent(current.rid, type, id, version, seq, lastUpdated, true, custodian);
+    this.index.clear(current.rid);
     return { type, id, versionId: String(version), lastUpdated, deleted: true, method: 'DELETE' };
   }
 
@@ -158,16 +173,16 @@ class SqliteTx extends SqliteReader implements StoreTx {
   private upsertCurrent(
     rid: number | undefined, type: string, id: string, version: number, seq: number,
     lastUpdated: string, deleted: boolean, custodian: string | undefined,
-  ): void {
+  ): number {
     if (rid === undefined) {
-      this.db
+      return Number(this.db
         .prepare('INSERT INTO resources (type, id, version, seq, last_updated, deleted, custodian) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(type, id, version, seq, lastUpdated, deleted ? 1 : 0, custodian ?? null);
-    } else {
-      this.db
+        .run(type, id, version, seq, lastUpdated, deleted ? 1 : 0, custodian ?? null).lastInsertRowid);
+    }
+    this.db
         .prepare('UPDATE resources SET version = ?, seq = ?, last_updated = ?, deleted = ?, custodian = ? WHERE rid = ?')
         .run(version, seq, lastUpdated, deleted ? 1 : 0, custodian ?? null, rid);
-    }
+    return rid;
   }
 }
 
@@ -189,8 +204,16 @@ function nextInstant(previous: string | undefined): string {
   return new Date(Math.max(now, prev + 1)).toISOString();
 }
 
+/** Computes a resource's search index rows (see src/search/extract.ts). */
+export type Indexer = (resource: Resource) => IndexRows;
+
+export interface SqliteStoreOptions {
+  /** Without one, nothing is indexed and only _id/_lastUpdated searches work (store unit tests). */
+  indexer?: Indexer;
+}
+
 /** Opens (creating when needed) the embedded store at `file`, or a throwaway one for ':memory:'. */
-export function openSqliteStore(file: string): Store {
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
   const ephemeral = file === ':memory:';
   // ':memory:' still needs two connections (committed reads vs. the open unit of work), so it
   // lives in a private temporary file that close() removes.
@@ -198,11 +221,12 @@ export function openSqliteStore(file: string): Store {
   mkdirSync(dirname(path), { recursive: true });
   const writer = openConnection(path, false);
   writer.exec(DDL);
+  writer.exec(INDEX_DDL);
   writer.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
   const reader = openConnection(path, true);
   const mutex = new Mutex();
   const committed = new SqliteReader(reader);
-  const tx = new SqliteTx(writer);
+  const tx = new SqliteTx(writer, options.indexer ?? (() => emptyRows()));
   let closed = false;
 
   return {

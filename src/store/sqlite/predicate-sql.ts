@@ -1,0 +1,254 @@
+/**
+ * Compiles plan predicates into SQL conditions on a resources-table alias
+ * (semantics: http://hl7.org/fhir/R4/search.html). Values are always bound, never inlined.
+ */
+import { badRequest } from '../../fhir/outcome';
+import type { InstantRange, ParamPredicate, ParamRef, ParamValue, Predicate, Prefix, QuantityValue } from '../../search/plan';
+import { rangeCondition } from '../../search/ranges';
+import { toCanonical } from '../../search/ucum';
+import { INDEX_TABLE } from './schema';
+
+export interface Sql {
+  sql: string;
+  args: unknown[];
+}
+
+const UCUM = 'http://unitsofmeasure.org';
+/** Hands out aliases for one statement, so nested subqueries never capture each other's names. */
+export class Aliases {
+  private n = 0;
+  next(prefix: string): string {
+    return `${prefix}${++this.n}`;
+  }
+}
+
+const qualified = (p: ParamRef): string => `${p.base}.${p.code}`;
+
+/** Escapes LIKE wildcards; used with ESCAPE '\'. */
+export function likeEscape(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Stored range [lo, hi) against a search range per prefix (http://hl7.org/fhir/R4/search.html#prefix). */
+function dateSql(x: string, prefix: Prefix, r: InstantRange): Sql {
+  const within = `(${x}.low >= ? AND ${x}.high <= ?)`;
+  switch (prefix) {
+    case 'eq':
+      return { sql: within, args: [r.low, r.high] };
+    case 'ne':
+      return { sql: `NOT ${within}`, args: [r.low, r.high] };
+    case 'gt':
+      return { sql: `${x}.high > ?`, args: [r.high] };
+    case 'lt':
+      return { sql: `${x}.low < ?`, args: [r.low] };
+    case 'ge':
+      return { sql: `(${x}.high > ? OR ${within})`, args: [r.high, r.low, r.high] };
+    case 'le':
+      return { sql: `(${x}.low < ? OR ${within})`, args: [r.low, r.low, r.high] };
+    case 'sa':
+      return { sql: `${x}.low >= ?`, args: [r.high] };
+    case 'eb':
+      return { sql: `${x}.high <= ?`, args: [r.low] };
+    case 'ap': {
+      const c = rangeCondition('ap', r);
+      return { sql: `(${x}.high > ? AND ${x}.low < ?)`, args: [c[0]!.value, c[1]!.value] };
+    }
+  }
+}
+
+/** A stored number against a search number with its precision range. */
+function numberSql(col: string, v: { prefix: Prefix; value: number; low: number; high: number }): Sql {
+  switch (v.prefix) {
+    case 'eq':
+      return { sql: `(${col} >= ? AND ${col} < ?)`, args: [v.low, v.high] };
+    case 'ne':
+      return { sql: `(${col} < ? OR ${col} >= ?)`, args: [v.low, v.high] };
+    case 'gt':
+    case 'sa':
+      return { sql: `${col} > ?`, args: [v.value] };
+    case 'lt':
+    case 'eb':
+      return { sql: `${col} < ?`, args: [v.value] };
+    case 'ge':
+      return { sql: `${col} >= ?`, args: [v.value] };
+    case 'le':
+      return { sql: `${col} <= ?`, args: [v.value] };
+    case 'ap': {
+      const slack = Math.abs(v.value) * 0.1;
+      return { sql: `(${col} >= ? AND ${col} <= ?)`, args: [v.value - slack, v.value + slack] };
+    }
+  }
+}
+
+function quantitySql(x: string, q: QuantityValue): Sql {
+  if (q.code && (q.system === undefined || q.system === UCUM)) {
+    const canonical = toCanonical(q.value, q.code);
+    if (canonical) {
+      const scale = canonical.value / (q.value || 1);
+      const scaled = { ...q, value: canonical.value, low: q.value ? q.low * scale : q.low, high: q.value ? q.high * scale : q.high };
+      const cmp = numberSql(`${x}.canonical_value`, scaled);
+      return { sql: `(${x}.canonical_code = ? AND ${cmp.sql})`, args: [canonical.code, ...cmp.args] };
+    }
+  }
+  const cmp = numberSql(`${x}.value`, q);
+  const conds = [cmp.sql];
+  const args = [...cmp.args];
+  if (q.system) (conds.push(`${x}.system = ?`), args.push(q.system));
+  if (q.code) (conds.push(`(${x}.code = ? OR ${x}.unit = ?)`), args.push(q.code, q.code));
+  return { sql: `(${conds.join(' AND ')})`, args };
+}
+
+function tokenSql(x: string, v: Extract<ParamValue, { type: 'token' }>, sys = 'system', code = 'code'): Sql {
+  if (v.text !== undefined) {
+    return { sql: `(${x}.text LIKE ? ESCAPE '\\' OR ${x}.text LIKE ? ESCAPE '\\')`, args: [`${likeEscape(v.text)}%`, `% ${likeEscape(v.text)}%`] };
+  }
+  if (v.ofType) {
+    return { sql: `(${x}.type_system IS ? AND ${x}.type_code = ? AND ${x}.${code} = ?)`, args: [v.ofType.system, v.ofType.code, v.ofType.value] };
+  }
+  if (v.valueSetUrl) throw badRequest(`Value set ${v.valueSetUrl} is not known to this server`);
+  const conds: string[] = [];
+  const args: unknown[] = [];
+  if (v.token.code !== undefined) (conds.push(`${x}.${code} = ?`), args.push(v.token.code));
+  if (v.token.system === null) conds.push(`${x}.${sys} IS NULL`);
+  else if (v.token.system !== undefined) (conds.push(`${x}.${sys} = ?`), args.push(v.token.system));
+  return { sql: `(${conds.join(' AND ')})`, args };
+}
+
+function referenceSql(x: string, v: Extract<ParamValue, { type: 'reference' }>): Sql {
+  const r = v.ref;
+  if (r.identifier) {
+    const conds = [`${x}.id_value = ?`];
+    const args: unknown[] = [r.identifier.code];
+    if (r.identifier.system) (conds.push(`${x}.id_system = ?`), args.push(r.identifier.system));
+    return { sql: `(${conds.join(' AND ')})`, args };
+  }
+  if (r.url) return { sql: `${x}.url = ?`, args: [r.url] };
+  if (r.targetType) return { sql: `(${x}.target_id = ? AND ${x}.target_type = ?)`, args: [r.id, r.targetType] };
+  return { sql: `${x}.target_id = ?`, args: [r.id] };
+}
+
+/** The condition one alternative puts on an index row aliased `x`. */
+function valueSql(x: string, p: ParamPredicate, v: ParamValue): Sql {
+  switch (v.type) {
+    case 'token':
+      return tokenSql(x, v);
+    case 'string':
+      if (p.modifier === 'exact') return { sql: `${x}.raw = ?`, args: [v.value] };
+      if (p.modifier === 'contains') return { sql: `${x}.value LIKE ? ESCAPE '\\'`, args: [`%${likeEscape(v.value)}%`] };
+      // Starts-with as a range, so the (param, value) index serves it.
+      return { sql: `(${x}.value >= ? AND ${x}.value < ?)`, args: [v.value, `${v.value}\uffff`] };
+    case 'reference':
+      return referenceSql(x, v);
+    case 'date':
+      return dateSql(x, v.prefix, v.range);
+    case 'number':
+      return numberSql(`${x}.value`, v.num);
+    case 'quantity':
+      return quantitySql(x, v.qty);
+    case 'uri':
+      if (p.modifier === 'below') return { sql: `(${x}.value = ? OR ${x}.value LIKE ? ESCAPE '\\')`, args: [v.value, `${likeEscape(v.value.replace(/\/$/, ''))}/%`] };
+      if (p.modifier === 'above') return { sql: `(? = ${x}.value OR ? LIKE (${x}.value || '/%'))`, args: [v.value, v.value] };
+      return { sql: `${x}.value = ?`, args: [v.value] };
+    case 'composite':
+      return compositeSql(x, v);
+  }
+}
+
+function compositeSql(x: string, v: Extract<ParamValue, { type: 'composite' }>): Sql {
+  const [first, second] = v.components;
+  if (!first || !second || first.type !== 'token') throw badRequest('Composite searches take a token first component');
+  const a = tokenSql(x, first);
+  let b: Sql;
+  switch (second.type) {
+    case 'token':
+      b = tokenSql(x, second, 'second_system', 'second_code');
+      break;
+    case 'quantity': {
+      const q = second.qty;
+      const canonical = q.code ? toCanonical(q.value, q.code) : undefined;
+      const scale = canonical ? canonical.value / (q.value || 1) : 1;
+      const n = canonical ? { ...q, value: canonical.value, low: q.low * scale, high: q.high * scale } : q;
+      const cmp = numberSql(`${x}.second_value`, n);
+      b = canonical ? { sql: `(${x}.second_code = ? AND ${cmp.sql})`, args: [canonical.code, ...cmp.args] } : cmp;
+      break;
+    }
+    case 'date': {
+      const d = dateSql(x, second.prefix, second.range);
+      b = { sql: d.sql.replace(new RegExp(`${x}\\.(low|high)`, 'g'), `${x}.second_$1`), args: d.args };
+      break;
+    }
+    case 'string':
+      b = { sql: `(${x}.second_text >= ? AND ${x}.second_text < ?)`, args: [second.value, `${second.value}\uffff`] };
+      break;
+    default:
+      throw badRequest('Unsupported composite component');
+  }
+  return { sql: `(${a.sql} AND ${b.sql})`, args: [...a.args, ...b.args] };
+}
+
+/**
+ * Compiles a predicate on resources alias `r`. `visibility` is applied to every other resource a
+ * predicate reaches (chain targets, `_has` sources), so invisible data cannot be probed.
+ */
+export function predicateSql(r: string, p: Predicate, visibility: Predicate[], names: Aliases): Sql {
+  switch (p.kind) {
+    case 'id': {
+      const marks = p.ids.map(() => '?').join(', ');
+      return { sql: `${r}.id ${p.not ? 'NOT IN' : 'IN'} (${marks})`, args: p.ids };
+    }
+    case 'lastUpdated': {
+      const cond = rangeCondition(p.prefix, p.range);
+      const joiner = cond[0]?.or ? ' OR ' : ' AND ';
+      return { sql: `(${cond.map((c) => `${r}.last_updated ${c.op} ?`).join(joiner)})`, args: cond.map((c) => c.value) };
+    }
+    case 'custodian':
+      return { sql: `${r}.custodian IN (${p.custodians.map(() => '?').join(', ') || 'NULL'})`, args: p.custodians };
+    case 'or': {
+      const parts = p.any.map((q) => predicateSql(r, q, visibility, names));
+      return { sql: `(${parts.map((s) => s.sql).join(' OR ') || '0'})`, args: parts.flatMap((s) => s.args) };
+    }
+    case 'missing': {
+      const x = names.next('m');
+      return {
+        sql: `${p.missing ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${INDEX_TABLE[p.param.type]} ${x} WHERE ${x}.rid = ${r}.rid AND ${x}.param = ?)`,
+        args: [qualified(p.param)],
+      };
+    }
+    case 'param': {
+      const x = names.next('i');
+      const alts = p.values.map((v) => valueSql(x, p, v));
+      const inner = `SELECT ${x}.rid FROM ${INDEX_TABLE[p.param.type]} ${x} WHERE ${x}.param = ? AND (${alts.map((a) => a.sql).join(' OR ')})`;
+      const args = [qualified(p.param), ...alts.flatMap((a) => a.args)];
+      return { sql: `${r}.rid ${p.modifier === 'not' ? 'NOT IN' : 'IN'} (${inner})`, args };
+    }
+    case 'chain': {
+      const x = names.next('c');
+      const t = names.next('t');
+      const inner = predicateSql(t, p.inner, visibility, names);
+      const vis = visibilitySql(t, visibility, names);
+      return {
+        sql: `${r}.rid IN (SELECT ${x}.rid FROM idx_ref ${x} JOIN resources ${t} ON ${t}.type = ${x}.target_type AND ${t}.id = ${x}.target_id
+          WHERE ${x}.param = ? AND ${x}.target_type = ? AND ${t}.deleted = 0 AND ${inner.sql}${vis.sql})`,
+        args: [qualified(p.param), p.targetType, ...inner.args, ...vis.args],
+      };
+    }
+    case 'has': {
+      const x = names.next('h');
+      const s = names.next('s');
+      const inner = predicateSql(s, p.inner, visibility, names);
+      const vis = visibilitySql(s, visibility, names);
+      return {
+        sql: `${r}.id IN (SELECT ${x}.target_id FROM idx_ref ${x} JOIN resources ${s} ON ${s}.rid = ${x}.rid
+          WHERE ${x}.param = ? AND ${x}.target_type = ${r}.type AND ${s}.deleted = 0 AND ${inner.sql}${vis.sql})`,
+        args: [qualified(p.param), ...inner.args, ...vis.args],
+      };
+    }
+  }
+}
+
+/** ` AND …` for each visibility predicate on alias `r` (empty when there are none). */
+export function visibilitySql(r: string, visibility: Predicate[], names: Aliases): Sql {
+  if (!visibility.length) return { sql: '', args: [] };
+  const parts = visibility.map((v) => predicateSql(r, v, [], names));
+  return { sql: parts.map((p) => ` AND ${p.sql}`).join(''), args: parts.flatMap((p) => p.args) };
+}
