@@ -14,6 +14,8 @@ import { errorMiddleware } from './http/errors';
 import { requestLog } from './http/request-log';
 import { notFound } from './fhir/outcome';
 import type { SearchRegistry } from './search/registry';
+import { OperationRegistry } from './fhir/operations';
+import { registerCoreOperations } from './fhir/core-operations';
 
 export interface AppDeps {
   config: Config;
@@ -32,6 +34,7 @@ export function createApp(deps: AppDeps): Express {
     config: deps.config,
     validator: deps.validator ?? createResourceValidator(),
     registry: deps.registry,
+    operations: registerCoreOperations(new OperationRegistry()),
   };
   const app = express();
   app.disable('x-powered-by');

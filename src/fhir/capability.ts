@@ -47,7 +47,8 @@ export function capabilityStatement(ctx: FhirContext): CapabilityStatement {
       {
         mode: 'server',
         resource: SUPPORTED_TYPES.map((t) => resourceEntry(ctx, t)),
-        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }, { code: 'search-system' }],
+        operation: ctx.operations.definitions().map((d) => ({ name: d.code!, definition: d.url! })),
       },
     ],
   };

@@ -6,6 +6,7 @@ import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Config } from '../config';
 import type { Store } from '../store/port';
 import type { SearchRegistry } from '../search/registry';
+import type { OperationRegistry } from './operations';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -41,6 +42,7 @@ export interface FhirContext {
   config: Config;
   validator: ResourceValidator;
   registry: SearchRegistry;
+  operations: OperationRegistry;
 }
 
 /** First value of a header or query parameter. */

@@ -1,14 +1,17 @@
 /**
- * Maps a FhirRequest to its interaction (http://hl7.org/fhir/R4/http.html). Pure: no express.
+ * Maps a FhirRequest to its interaction (http://hl7.org/fhir/R4/http.html) or operation
+ * (http://hl7.org/fhir/R4/operations.html). Pure: no express.
  */
 import type { FhirContext, FhirRequest, FhirResponse } from './context';
 import { badRequest, notAllowed, notFound } from './outcome';
 import { ID_PATTERN, isSupportedType } from './resource-types';
 import { history, read, vread } from './interactions/read';
-import { compartmentSearch, patientEverything, search, systemSearch } from './interactions/search';
+import { compartmentSearch, search, systemSearch } from './interactions/search';
 import { conditionalDelete, conditionalUpdate, create, patch, remove, update } from './interactions/rest';
+import { isConformanceType, readConformance, searchConformance } from './interactions/conformance';
 import { capabilityStatement } from './capability';
 import { processBundle } from './bundle/process';
+import type { OperationTarget } from './operations';
 
 function checkType(type: string): void {
   if (!isSupportedType(type)) throw notFound(`Resource type "${type}" is not supported`);
@@ -22,6 +25,16 @@ function methodNotAllowed(req: FhirRequest): never {
   throw notAllowed(`${req.method} is not allowed on /${req.path.join('/')}`);
 }
 
+/** Runs `$name` at the target; GET only for operations that change nothing. */
+function operation(ctx: FhirContext, req: FhirRequest, segment: string, target: OperationTarget): Promise<FhirResponse> {
+  const op = ctx.operations.find(segment.slice(1), target);
+  if (!op) throw notFound(`Unknown operation ${segment}${target.type ? ` on ${target.type}` : ''}`);
+  const get = req.method === 'GET' || req.method === 'HEAD';
+  if (!get && req.method !== 'POST') methodNotAllowed(req);
+  if (get && op.definition.affectsState) throw notAllowed(`${segment} changes data: use POST`);
+  return op.handler(ctx, req, target);
+}
+
 /** Dispatches one request; throws OperationOutcomeError for every client error. */
 export async function route(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   const [a, b, c, d, ...rest] = req.path;
@@ -31,18 +44,22 @@ export async function route(ctx: FhirContext, req: FhirRequest): Promise<FhirRes
   if (a === undefined) {
     if (req.method === 'POST') return processBundle(ctx, req);
     if (get) return systemSearch(ctx, req);
-    throw methodNotAllowed(req);
+    methodNotAllowed(req);
   }
   if (a === 'metadata' && b === undefined) {
     if (get) return { status: 200, body: capabilityStatement(ctx) };
-    throw methodNotAllowed(req);
+    methodNotAllowed(req);
   }
   if (a === '_history' && b === undefined) {
     if (get) return history(ctx, req);
-    throw methodNotAllowed(req);
+    methodNotAllowed(req);
   }
-  if (a.startsWith('$')) throw notFound(`Unknown operation ${a}`);
+  if (a.startsWith('$') && b === undefined) return operation(ctx, req, a, {});
   checkType(a);
+  if (isConformanceType(a) && !b?.startsWith('$')) {
+    if (!get || c !== undefined) methodNotAllowed(req);
+    return b === undefined ? searchConformance(ctx, req, a) : readConformance(ctx, a, b);
+  }
 
   if (b === undefined) {
     switch (req.method) {
@@ -56,18 +73,18 @@ export async function route(ctx: FhirContext, req: FhirRequest): Promise<FhirRes
       case 'DELETE':
         return conditionalDelete(ctx, req, a);
       default:
-        throw methodNotAllowed(req);
+        methodNotAllowed(req);
     }
   }
   if (b === '_search' && c === undefined) {
     if (req.method === 'POST') return search(ctx, req, a);
-    throw methodNotAllowed(req);
+    methodNotAllowed(req);
   }
   if (b === '_history' && c === undefined) {
     if (get) return history(ctx, req, a);
-    throw methodNotAllowed(req);
+    methodNotAllowed(req);
   }
-  if (b.startsWith('$')) throw notFound(`Unknown operation ${b}`);
+  if (b.startsWith('$') && c === undefined) return operation(ctx, req, b, { type: a });
   checkId(b);
 
   if (c === undefined) {
@@ -82,22 +99,18 @@ export async function route(ctx: FhirContext, req: FhirRequest): Promise<FhirRes
       case 'DELETE':
         return remove(ctx, req, a, b);
       default:
-        throw methodNotAllowed(req);
+        methodNotAllowed(req);
     }
   }
   if (c === '_history') {
-    if (!get) throw methodNotAllowed(req);
+    if (!get) methodNotAllowed(req);
     if (d === undefined) return history(ctx, req, a, b);
     return vread(ctx, req, a, b, d);
   }
-  if (a === 'Patient' && c === '$everything' && d === undefined) {
-    if (get) return patientEverything(ctx, req, b);
-    throw methodNotAllowed(req);
-  }
-  if (c.startsWith('$')) throw notFound(`Unknown operation ${c}`);
+  if (c.startsWith('$') && d === undefined) return operation(ctx, req, c, { type: a, id: b });
   if (a === 'Patient' && d === undefined) {
     if (get) return compartmentSearch(ctx, req, b, c);
-    throw methodNotAllowed(req);
+    methodNotAllowed(req);
   }
   throw badRequest(`No route for /${req.path.join('/')}`);
 }

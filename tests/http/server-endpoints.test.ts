@@ -55,3 +55,19 @@ test('routes in the log hide ids', async () => {
   const last = JSON.parse(t.logs[t.logs.length - 1]!);
   expect(last.route).toBe('/fhir/Organization/:id/_history/:vid');
 });
+
+test('SearchParameter and OperationDefinition are readable and searchable, read-only', async () => {
+  const sp = await t.http.get('/fhir/SearchParameter/Task-deadline');
+  expect(sp.status).toBe(200);
+  expect(sp.body).toMatchObject({ resourceType: 'SearchParameter', code: 'deadline', base: ['Task'] });
+  const official = await t.http.get('/fhir/SearchParameter?base=Observation&code=code');
+  expect(official.body.total).toBe(1);
+  expect(official.body.entry[0].resource.url).toBe('http://hl7.org/fhir/SearchParameter/clinical-code');
+  expect((await t.http.get('/fhir/SearchParameter/nope')).status).toBe(404);
+  const op = await t.http.get('/fhir/OperationDefinition/Patient-everything');
+  expect(op.body.code).toBe('everything');
+  const meta = await t.http.get('/fhir/metadata');
+  expect(meta.body.rest[0].operation).toContainEqual({ name: 'everything', definition: op.body.url });
+  expect((await t.http.post('/fhir/SearchParameter').set('Content-Type', FHIR_JSON).send('{"resourceType":"SearchParameter"}')).status).toBe(405);
+  expect((await t.http.get('/fhir/$nothing')).status).toBe(404);
+});

@@ -325,6 +325,7 @@ export function sharedValidationSchema(): ValidationSchema {
 interface ElementDefinitionLite {
   path: string;
   min?: number;
+  type?: { code: string }[];
 }
 interface StructureDefinitionLite {
   resourceType: string;
@@ -354,8 +355,7 @@ export function addRequiredElements(schema: FhirJsonSchema): number {
       if (segments.length < 2) continue;
       // Medplum ships some R5-shaped StructureDefinitions; paths the R4 schema lacks are skipped.
       const def = definitionAt(defs, segments.slice(0, -1));
-      const name = segments[segments.length - 1];
-      if (def && addRequired(def, name)) added++;
+      if (def && addRequired(def, segments[segments.length - 1], el.type ?? [])) added++;
     }
   }
   return added;
@@ -380,15 +380,15 @@ function definitionAt(defs: Record<string, SchemaNode>, segments: string[]): Sch
   return def;
 }
 
-function addRequired(def: SchemaNode, name: string): boolean {
+function addRequired(def: SchemaNode, name: string, types: { code: string }[]): boolean {
   const props = def.properties ?? {};
   let group: string[];
   if (name.endsWith('[x]')) {
     const base = name.slice(0, -3);
-    const variants = Object.keys(props).filter((p) => {
-      const bare = p.startsWith('_') ? p.slice(1) : p;
-      return bare.startsWith(base) && /^[A-Z]/.test(bare.slice(base.length));
-    });
+    const variants = types
+      .map((t) => base + t.code[0].toUpperCase() + t.code.slice(1))
+      .flatMap((variant) => [variant, '_' + variant])
+      .filter((variant) => props[variant]);
     if (variants.length === 0) return false;
     group = [name, ...variants];
   } else {

@@ -51,12 +51,21 @@ type Json = Record<string, unknown>;
 
 const validatedTypes = new Set(VALIDATED_TYPES);
 const topLevelTypes = new Set([...SUPPORTED_TYPES, 'Bundle', 'Parameters']);
-// Real resources stay far below this (a Bundle of Questionnaires with nested items is ~30).
+// Far deeper than real FHIR JSON (each nested Questionnaire item costs two levels).
 const MAX_JSON_DEPTH = 128;
 const NON_SPACE = /\S/u;
 const WRAPPER_KEYWORDS = new Set(['anyOf', 'oneOf', 'allOf', 'if', 'then', 'else']);
 // Within one expression the most specific explanation wins; lower is more specific.
-const RANK: Record<string, number> = { required: 1, additionalProperties: 1, type: 2, const: 3, enum: 4, pattern: 5, minimum: 5, maximum: 5 };
+const RANK: Record<string, number> = {
+  required: 1,
+  additionalProperties: 1,
+  type: 2,
+  const: 3,
+  enum: 4,
+  pattern: 5,
+  minimum: 5,
+  maximum: 5,
+};
 const OWN_RULE_RANK = 0;
 const OTHER_RANK = 6;
 
@@ -225,7 +234,7 @@ function describe(
       return { code: shape ? 'structure' : 'value', diagnostics: `Expected ${expected}, found ${found}`, expression };
     }
     case 'const': {
-      const wanted = JSON.stringify(params.allowedValue);
+      const wanted = show(params.allowedValue);
       const what = expression.endsWith('.resourceType') ? 'resourceType' : 'value';
       return { code: 'value', diagnostics: `Expected ${what} ${wanted}, found ${show(value)}`, expression };
     }
