@@ -93,6 +93,11 @@ export interface Store extends StoreReader {
    * Reads inside see the unit's own writes.
    */
   unitOfWork<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Rebuilds the search index of every current resource, in batches of `batchSize`, each its own
+   * short unit of work so reads and writes go on meanwhile. Returns how many were indexed.
+   */
+  reindex(options?: { batchSize?: number; onBatch?: (done: number) => void }): Promise<number>;
   /** Resolves when the store answers; used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -170,6 +170,17 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(c).toMatchObject({ total: 3, matches: [] });
     });
 
+    test('reindex visits every current resource in batches and skips deleted ones', async () => {
+      await store.unitOfWork(async (tx) => {
+        for (let i = 0; i < 7; i++) await tx.put(patient(`r${i}`));
+        await tx.remove('Patient', 'r3');
+      });
+      const batches: number[] = [];
+      const n = await store.reindex({ batchSize: 3, onBatch: (d) => batches.push(d) });
+      expect(n).toBe(6);
+      expect(batches).toEqual([3, 6, 6]);
+    });
+
     test('ping answers', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

@@ -154,6 +154,17 @@ class SqliteTx extends SqliteReader implements StoreTx {
     return { type, id, versionId: String(version), lastUpdated, deleted: true, method: 'DELETE' };
   }
 
+  /** Re-indexes up to `limit` current resources with rid > `afterRid`; returns the last rid seen. */
+  reindexAfter(afterRid: number, limit: number): { lastRid: number; count: number } {
+    const rows = this.db
+      .prepare(
+        'SELECT r.rid, r.type, v.content FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.rid > ? AND r.deleted = 0 ORDER BY r.rid LIMIT ?',
+      )
+      .all(afterRid, limit) as { rid: number; type: string; content: string }[];
+    for (const row of rows) this.index.write(row.rid, row.type, this.indexer(JSON.parse(row.content) as Resource));
+    return { lastRid: rows.length ? rows[rows.length - 1]!.rid : afterRid, count: rows.length };
+  }
+
   private lastUpdatedOf(rid: number): string {
     return (this.db.prepare('SELECT last_updated FROM resources WHERE rid = ?').get(rid) as { last_updated: string }).last_updated;
   }
@@ -248,6 +259,18 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
           throw err;
         }
       });
+    },
+    async reindex(opts = {}) {
+      const batchSize = opts.batchSize ?? 500;
+      let afterRid = 0;
+      let done = 0;
+      for (;;) {
+        const r = await this.unitOfWork(async () => tx.reindexAfter(afterRid, batchSize));
+        done += r.count;
+        opts.onBatch?.(done);
+        if (r.count < batchSize) return done;
+        afterRid = r.lastRid;
+      }
     },
     async ping() {
       reader.prepare('SELECT 1').get();
