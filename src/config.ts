@@ -16,6 +16,8 @@ export interface Config {
   host: string;
   /** Public base of the FHIR API, used in fullUrl, Location and paging links. */
   baseUrl: string;
+  /** True when BASE_URL was not given, so the server derives it from the port it listens on. */
+  baseUrlFromPort: boolean;
   database: DatabaseConfig;
   logLevel: LogLevel;
   production: boolean;
@@ -85,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host,
     baseUrl,
+    baseUrlFromPort: !env.BASE_URL,
     database: parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/linkcare.sqlite'),
     logLevel,
     production: nodeEnv === 'production',

@@ -2,9 +2,9 @@
  * Process entry point: load config, open the store, listen, and shut down gracefully on
  * SIGTERM/SIGINT (stop accepting, finish in-flight requests, close the store).
  */
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import pino from 'pino';
-import { ConfigError, loadConfig } from './config';
+import { type Config, ConfigError, loadConfig } from './config';
 import { createApp } from './app';
 import { openStore } from './store/open';
 import { loadSearchRegistry } from './search/registry';
@@ -13,7 +13,7 @@ import { createIndexer } from './search/indexer';
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -25,14 +25,16 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.logLevel });
   const registry = loadSearchRegistry();
+  const server = createServer();
+  // Listen first: with PORT=0 the real port is known only then, and the base URL depends on it.
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  if (config.baseUrlFromPort) config = { ...config, baseUrl: `http://localhost:${port}/fhir` };
   const store = await openStore(config.database, createIndexer(registry, config.baseUrl));
-  const app = createApp({ config, store, logger, registry });
-  const server: Server = app.listen(config.port, config.host, () => {
-    const addr = server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : config.port;
-    logger.info({ port, store: store.kind }, 'listening');
-    process.stdout.write(`linkcare FHIR server listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/fhir\n`);
-  });
+  server.on('request', createApp({ config, store, logger, registry }));
+  logger.info({ port, store: store.kind }, 'listening');
+  process.stdout.write(`linkcare FHIR server listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/fhir\n`);
   server.keepAliveTimeout = 5_000;
 
   let stopping = false;

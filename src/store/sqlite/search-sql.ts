@@ -10,13 +10,13 @@ import { decodeCursor, encodeCursor } from '../cursor';
 import { type VersionRow, rowToVersion } from './rows';
 import { Aliases, type Sql, predicateSql, visibilitySql } from './predicate-sql';
 import { INDEX_TABLE } from './schema';
+import type { Statements } from './statements';
 import { loadIncludes } from './include-sql';
 
 type Key = string | number | null;
 type PageRow = VersionRow & { rid: number; [k: `k${number}`]: Key };
 
 const SAFE_PARAM = /^[A-Za-z]+\.[A-Za-z0-9_-]+$/;
-const STATEMENT_CACHE_SIZE = 500;
 
 /** The SQL expression a sort key orders by; never NULL, so keyset comparisons stay total. */
 function sortExpr(r: string, key: SortKey): string {
@@ -49,19 +49,11 @@ function afterCursor(exprs: { expr: string; desc: boolean }[], values: Key[]): S
 
 /** Search on one connection, with its prepared statements cached by SQL text. */
 export class SqliteSearch {
-  private readonly cache = new Map<string, Database.Statement>();
-
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly statements: Statements) {}
 
   /** A prepared statement for `sql`, reused across calls. */
   prepare(sql: string): Database.Statement {
-    let stmt = this.cache.get(sql);
-    if (!stmt) {
-      if (this.cache.size >= STATEMENT_CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
-      stmt = this.db.prepare(sql);
-      this.cache.set(sql, stmt);
-    }
-    return stmt;
+    return this.statements.get(sql);
   }
 
   /** WHERE for the plan's matches (types, not deleted, predicates, visibility). */

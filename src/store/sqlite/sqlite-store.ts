@@ -22,6 +22,7 @@ import {
 } from '../port';
 import type { SearchPlan } from '../../search/plan';
 import { SqliteSearch } from './search-sql';
+import { Statements } from './statements';
 import { IndexWriter } from './index-write';
 import { DDL, INDEX_DDL, SCHEMA_VERSION } from './schema';
 import { type IndexRows, emptyRows } from '../../search/index-rows';
@@ -45,22 +46,24 @@ function openConnection(file: string, readonly: boolean): Db {
 /** Reads shared by the committed-view connection and the unit-of-work connection. */
 class SqliteReader implements StoreReader {
   private readonly searcher: SqliteSearch;
+  protected readonly sql: Statements;
 
   constructor(protected readonly db: Db) {
-    this.searcher = new SqliteSearch(db);
+    this.sql = new Statements(db);
+    this.searcher = new SqliteSearch(this.sql);
   }
 
   async read(type: string, id: string): Promise<StoredVersion | undefined> {
-    const row = this.db
-      .prepare('SELECT v.* FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.type = ? AND r.id = ?')
+    const row = this.sql
+      .get('SELECT v.* FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.type = ? AND r.id = ?')
       .get(type, id) as VersionRow | undefined;
     return row ? rowToVersion(row) : undefined;
   }
 
   async vread(type: string, id: string, versionId: string): Promise<StoredVersion | undefined> {
     if (!/^[1-9][0-9]{0,15}$/.test(versionId)) return undefined;
-    const row = this.db
-      .prepare('SELECT * FROM versions WHERE type = ? AND id = ? AND version = ?')
+    const row = this.sql
+      .get('SELECT * FROM versions WHERE type = ? AND id = ? AND version = ?')
       .get(type, id, Number(versionId)) as VersionRow | undefined;
     return row ? rowToVersion(row) : undefined;
   }
@@ -81,12 +84,13 @@ class SqliteReader implements StoreReader {
       args.push(q.at, ...(q.type ? [q.type] : []), ...(q.id ? [q.id] : []));
     }
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM versions ${filter}`).get(...args) as { n: number }).n;
+    const total = (this.sql
+      .get(`SELECT COUNT(*) AS n FROM versions ${filter}`).get(...args) as { n: number }).n;
     const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
     const pageWhere = cursor ? `${filter ? `${filter} AND` : 'WHERE'} seq < ?` : filter;
     const pageArgs = cursor ? [...args, cursor.seq] : args;
-    const rows = this.db
-      .prepare(`SELECT * FROM versions ${pageWhere} ORDER BY seq DESC LIMIT ?`)
+    const rows = this.sql
+      .get(`SELECT * FROM versions ${pageWhere} ORDER BY seq DESC LIMIT ?`)
       .all(...pageArgs, q.count + 1) as VersionRow[];
     const more = rows.length > q.count;
     const page = rows.slice(0, q.count);
@@ -113,8 +117,8 @@ class SqliteTx extends SqliteReader implements StoreTx {
   }
 
   async put(resource: Resource & { id: string }, options: WriteOptions = {}): Promise<StoredVersion> {
-    const current = this.db
-      .prepare('SELECT rid, version, deleted FROM resources WHERE type = ? AND id = ?')
+    const current = this.sql
+      .get('SELECT rid, version, deleted FROM resources WHERE type = ? AND id = ?')
       .get(resource.resourceType, resource.id) as { rid: number; version: number; deleted: number } | undefined;
     checkIfMatch(resource.resourceType, resource.id, current, options);
     const version = (current?.version ?? 0) + 1;
@@ -140,8 +144,8 @@ class SqliteTx extends SqliteReader implements StoreTx {
   }
 
   async remove(type: string, id: string, options: WriteOptions = {}): Promise<StoredVersion | undefined> {
-    const current = this.db
-      .prepare('SELECT rid, version, deleted, custodian FROM resources WHERE type = ? AND id = ?')
+    const current = this.sql
+      .get('SELECT rid, version, deleted, custodian FROM resources WHERE type = ? AND id = ?')
       .get(type, id) as { rid: number; version: number; deleted: number; custodian: string | null } | undefined;
     checkIfMatch(type, id, current, options);
     if (!current || current.deleted) return undefined;
@@ -156,8 +160,8 @@ class SqliteTx extends SqliteReader implements StoreTx {
 
   /** Re-indexes up to `limit` current resources with rid > `afterRid`; returns the last rid seen. */
   reindexAfter(afterRid: number, limit: number): { lastRid: number; count: number } {
-    const rows = this.db
-      .prepare(
+    const rows = this.sql
+      .get(
         'SELECT r.rid, r.type, v.content FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.rid > ? AND r.deleted = 0 ORDER BY r.rid LIMIT ?',
       )
       .all(afterRid, limit) as { rid: number; type: string; content: string }[];
@@ -166,15 +170,16 @@ class SqliteTx extends SqliteReader implements StoreTx {
   }
 
   private lastUpdatedOf(rid: number): string {
-    return (this.db.prepare('SELECT last_updated FROM resources WHERE rid = ?').get(rid) as { last_updated: string }).last_updated;
+    return (this.sql
+      .get('SELECT last_updated FROM resources WHERE rid = ?').get(rid) as { last_updated: string }).last_updated;
   }
 
   private insertVersion(
     type: string, id: string, version: number, lastUpdated: string, deleted: boolean,
     method: string, custodian: string | undefined, content: string | null,
   ): number {
-    const info = this.db
-      .prepare(
+    const info = this.sql
+      .get(
         'INSERT INTO versions (type, id, version, last_updated, deleted, method, custodian, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(type, id, version, lastUpdated, deleted ? 1 : 0, method, custodian ?? null, content);
@@ -186,12 +191,12 @@ class SqliteTx extends SqliteReader implements StoreTx {
     lastUpdated: string, deleted: boolean, custodian: string | undefined,
   ): number {
     if (rid === undefined) {
-      return Number(this.db
-        .prepare('INSERT INTO resources (type, id, version, seq, last_updated, deleted, custodian) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      return Number(this.sql
+      .get('INSERT INTO resources (type, id, version, seq, last_updated, deleted, custodian) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(type, id, version, seq, lastUpdated, deleted ? 1 : 0, custodian ?? null).lastInsertRowid);
     }
-    this.db
-        .prepare('UPDATE resources SET version = ?, seq = ?, last_updated = ?, deleted = ?, custodian = ? WHERE rid = ?')
+    this.sql
+      .get('UPDATE resources SET version = ?, seq = ?, last_updated = ?, deleted = ?, custodian = ? WHERE rid = ?')
         .run(version, seq, lastUpdated, deleted ? 1 : 0, custodian ?? null, rid);
     return rid;
   }
