@@ -4,6 +4,7 @@
  */
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import cors from 'cors';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config';
 import type { Store } from './store/port';
@@ -16,6 +17,9 @@ import { notFound } from './fhir/outcome';
 import type { SearchRegistry } from './search/registry';
 import { OperationRegistry } from './fhir/operations';
 import { registerCoreOperations } from './fhir/core-operations';
+import { createTokenVerifier } from './auth/jwt';
+import { authenticate } from './http/authenticate';
+import { rateLimiter } from './http/rate-limit';
 
 export interface AppDeps {
   config: Config;
@@ -36,12 +40,23 @@ export function createApp(deps: AppDeps): Express {
     registry: deps.registry,
     operations: registerCoreOperations(new OperationRegistry()),
   };
+  if (!deps.config.auth) throw new Error('createApp needs config.auth (see withDevSecrets for development)');
+  const verify = createTokenVerifier(deps.config.auth);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', false);
   app.use(requestLog(logger));
   app.use(helmet());
+  app.use(
+    cors({
+      origin: deps.config.corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'If-None-Exist', 'Prefer', 'X-Request-Id'],
+      exposedHeaders: ['ETag', 'Location', 'Last-Modified', 'Content-Location', 'X-Progress', 'X-Request-Id'],
+      maxAge: 600,
+    }),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -55,7 +70,13 @@ export function createApp(deps: AppDeps): Express {
     }
   });
 
-  app.use('/fhir', express.raw({ type: () => true, limit: deps.config.bodyLimitBytes }), fhirHandler(ctx));
+  app.use(
+    '/fhir',
+    authenticate(verify, logger),
+    rateLimiter(deps.config.rateLimitPerMinute),
+    express.raw({ type: () => true, limit: deps.config.bodyLimitBytes }),
+    fhirHandler(ctx),
+  );
   app.use((_req, _res, next) => next(notFound('No such endpoint; the FHIR API is under /fhir')));
   app.use(errorMiddleware(logger));
   return app;

@@ -2,7 +2,9 @@
  * Configuration: read from the environment once at start-up, validated, then passed down.
  * Nothing else in the code reads process.env.
  */
+import { dirname } from 'node:path';
 import { DEFAULT_CLIENT_ID_TYPES, isSupportedType } from './fhir/resource-types';
+import { parsePseudonymKey } from './privacy/uic';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -10,6 +12,16 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 export type DatabaseConfig =
   | { kind: 'sqlite'; file: string }
   | { kind: 'mongodb'; url: string };
+
+export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
+
+/** How bearer tokens are verified. `key` is the HS256 secret or the PEM public key. */
+export interface AuthConfig {
+  algorithm: JwtAlgorithm;
+  key: string;
+  issuer?: string;
+  audience?: string;
+}
 
 export interface Config {
   port: number;
@@ -27,6 +39,18 @@ export interface Config {
   maxJsonDepth: number;
   /** Types for which PUT may create a resource with a client-chosen id. */
   clientIdTypes: string[];
+  /** Token verification; undefined in development until `withDevSecrets` fills it in. */
+  auth?: AuthConfig;
+  /** Key of the keyed hash of UICs; undefined in development until `withDevSecrets`. */
+  pseudonymKey?: Buffer;
+  /** Where development secrets live (the embedded store's folder by default). */
+  dataDir: string;
+  /** Precision a Patient.birthDate may carry. */
+  birthDatePrecision: 'year' | 'month';
+  /** Browser origins allowed by CORS; empty = none. */
+  corsOrigins: string[];
+  /** Requests per minute per token subject. */
+  rateLimitPerMinute: number;
 }
 
 /** A bad configuration value; the server prints it and exits with code 78 (EX_CONFIG). */
@@ -69,6 +93,27 @@ export function parseDatabaseUrl(raw: string): DatabaseConfig {
   throw new ConfigError('DATABASE_URL must start with sqlite:, mongodb:// or mongodb+srv://');
 }
 
+const ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'RS256', 'ES256'];
+
+/** Token verification settings; the algorithm is pinned, never taken from the token. */
+function authConfig(env: NodeJS.ProcessEnv): AuthConfig | undefined {
+  const secret = env.AUTH_JWT_SECRET;
+  const publicKey = env.AUTH_JWT_PUBLIC_KEY;
+  if (secret && publicKey) throw new ConfigError('Set AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY, not both');
+  if (!secret && !publicKey) return undefined;
+  const algorithm = (env.AUTH_JWT_ALG || (secret ? 'HS256' : 'RS256')) as JwtAlgorithm;
+  if (!ALGORITHMS.includes(algorithm)) throw new ConfigError(`AUTH_JWT_ALG must be one of ${ALGORITHMS.join(', ')}`);
+  if (secret) {
+    if (algorithm !== 'HS256') throw new ConfigError('AUTH_JWT_SECRET goes with AUTH_JWT_ALG=HS256');
+    if (Buffer.byteLength(secret) < 32) throw new ConfigError('AUTH_JWT_SECRET must be at least 32 bytes');
+    return { algorithm, key: secret, issuer: env.AUTH_JWT_ISSUER || undefined, audience: env.AUTH_JWT_AUDIENCE || undefined };
+  }
+  if (algorithm === 'HS256') throw new ConfigError('AUTH_JWT_PUBLIC_KEY goes with AUTH_JWT_ALG=RS256 or ES256');
+  const pem = publicKey!.replace(/\\n/g, '\n');
+  if (!/-----BEGIN PUBLIC KEY-----/.test(pem)) throw new ConfigError('AUTH_JWT_PUBLIC_KEY must be a PEM public key');
+  return { algorithm, key: pem, issuer: env.AUTH_JWT_ISSUER || undefined, audience: env.AUTH_JWT_AUDIENCE || undefined };
+}
+
 /** Reads and validates the configuration. Throws ConfigError on the first bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = env.NODE_ENV ?? 'development';
@@ -83,16 +128,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(baseUrl)) throw new ConfigError(`BASE_URL must be an http(s) URL, got "${baseUrl}"`);
   const clientIdTypes = env.CLIENT_ID_TYPES ? env.CLIENT_ID_TYPES.split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_CLIENT_ID_TYPES;
   for (const t of clientIdTypes) if (!isSupportedType(t)) throw new ConfigError(`CLIENT_ID_TYPES names an unsupported type "${t}"`);
+  const database = parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/linkcare.sqlite');
+  const production = nodeEnv === 'production';
+  const auth = authConfig(env);
+  let pseudonymKey: Buffer | undefined;
+  if (env.PSEUDONYM_KEY) {
+    try {
+      pseudonymKey = parsePseudonymKey(env.PSEUDONYM_KEY);
+    } catch (err) {
+      throw new ConfigError(`PSEUDONYM_KEY: ${(err as Error).message}`);
+    }
+  }
+  if (production && !auth) throw new ConfigError('Production needs AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY');
+  if (production && !pseudonymKey) throw new ConfigError('Production needs PSEUDONYM_KEY (32+ random bytes, base64 or hex)');
+  const birthDatePrecision = (env.BIRTHDATE_PRECISION || 'year') as Config['birthDatePrecision'];
+  if (!['year', 'month'].includes(birthDatePrecision)) throw new ConfigError('BIRTHDATE_PRECISION must be year or month');
+  const corsOrigins = (env.CORS_ORIGINS || '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const o of corsOrigins) if (!/^https?:\/\/[^\s/]+$/.test(o)) throw new ConfigError(`CORS_ORIGINS has a bad origin "${o}"`);
   return {
     port,
     host,
     baseUrl,
     baseUrlFromPort: !env.BASE_URL,
-    database: parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/linkcare.sqlite'),
+    database,
     logLevel,
-    production: nodeEnv === 'production',
+    production,
     bodyLimitBytes: env.BODY_LIMIT ? parseSize('BODY_LIMIT', env.BODY_LIMIT) : 5 * 1024 ** 2,
     maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', 64, 8, 1000),
     clientIdTypes,
+    auth,
+    pseudonymKey,
+    dataDir: env.DATA_DIR || (database.kind === 'sqlite' && database.file !== ':memory:' ? dirname(database.file) : './data'),
+    birthDatePrecision,
+    corsOrigins,
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
   };
 }

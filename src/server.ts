@@ -9,6 +9,7 @@ import { createApp } from './app';
 import { openStore } from './store/open';
 import { loadSearchRegistry } from './search/registry';
 import { createIndexer } from './search/indexer';
+import { withDevSecrets } from './auth/dev-secrets';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel });
+  if (!config.auth || !config.pseudonymKey) {
+    config = withDevSecrets(config);
+    logger.warn('development keys in use (data folder dev-secrets.json); never in production');
+  }
   const registry = loadSearchRegistry();
   const server = createServer();
   // Listen first: with PORT=0 the real port is known only then, and the base URL depends on it.

@@ -7,6 +7,8 @@ import type { Config } from '../config';
 import type { Store } from '../store/port';
 import type { SearchRegistry } from '../search/registry';
 import type { OperationRegistry } from './operations';
+import type { Principal } from '../auth/principal';
+import { OperationOutcomeError, issue, outcome } from './outcome';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -23,6 +25,8 @@ export interface FhirRequest {
   /** Parsed JSON body, if any. */
   body?: unknown;
   requestId: string;
+  /** The authenticated caller; absent only on the public metadata endpoint. */
+  principal?: Principal;
 }
 
 export interface FhirResponse {
@@ -43,6 +47,12 @@ export interface FhirContext {
   validator: ResourceValidator;
   registry: SearchRegistry;
   operations: OperationRegistry;
+}
+
+/** The caller, or 401 when the request is not authenticated. */
+export function principalOf(req: FhirRequest): Principal {
+  if (!req.principal) throw new OperationOutcomeError(401, outcome(issue('login', 'Authentication required')));
+  return req.principal;
 }
 
 /** First value of a header or query parameter. */

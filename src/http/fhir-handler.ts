@@ -7,6 +7,7 @@ import { route } from '../fhir/router';
 import { badRequest } from '../fhir/outcome';
 import { bodyKind, checkAcceptable } from './negotiate';
 import { decodeUtf8, parseJsonBody } from './json-body';
+import type { Principal } from '../auth/principal';
 
 /** Splits the raw query string into ordered pairs. */
 function queryPairs(url: string): QueryPairs {
@@ -31,7 +32,7 @@ function pathSegments(path: string): string[] {
 }
 
 /** Turns an express request (body read as a Buffer) into a FhirRequest. */
-export function toFhirRequest(req: Request, requestId: string, maxDepth: number): FhirRequest {
+export function toFhirRequest(req: Request, requestId: string, maxDepth: number, principal?: Principal): FhirRequest {
   const path = pathSegments(req.path);
   let query = queryPairs(req.originalUrl);
   checkAcceptable(req.get('accept'), query.find(([k]) => k === '_format')?.[1]);
@@ -49,14 +50,14 @@ export function toFhirRequest(req: Request, requestId: string, maxDepth: number)
   }
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-  return { method: req.method as HttpMethod, path, query, headers, body, requestId };
+  return { method: req.method as HttpMethod, path, query, headers, body, requestId, principal };
 }
 
 /** The express handler for everything under /fhir. */
 export function fhirHandler(ctx: FhirContext) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
-      const fhirReq = toFhirRequest(req, String(res.locals.requestId), ctx.config.maxJsonDepth);
+      const fhirReq = toFhirRequest(req, String(res.locals.requestId), ctx.config.maxJsonDepth, res.locals.principal as Principal | undefined);
       const out = await route(ctx, fhirReq);
       res.status(out.status);
       for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);

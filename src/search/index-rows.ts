@@ -71,10 +71,12 @@ export interface CompositeRow {
   system: string | null;
   code: string | null;
   second: 'token' | 'quantity' | 'date' | 'string';
-  /** token: system/code; quantity: value/system/code (canonical when convertible); date: low/high; string: text. */
+  /** token: system/code; quantity: value/system/code as written (+ canonical when convertible); date: low/high; string: text. */
   secondSystem: string | null;
   secondCode: string | null;
   secondValue: number | null;
+  secondCanonicalValue: number | null;
+  secondCanonicalCode: string | null;
   secondLow: string | null;
   secondHigh: string | null;
   secondText: string | null;

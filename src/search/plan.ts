@@ -123,6 +123,24 @@ export interface OrPredicate {
   any: Predicate[];
 }
 
+/** All of the nested predicates (access policy rules per kind of data). */
+export interface AndPredicate {
+  kind: 'and';
+  all: Predicate[];
+}
+
+/** The resource is of one of these types (access policy rules across types). */
+export interface TypePredicate {
+  kind: 'type';
+  types: string[];
+}
+
+/** A Patient enrolled at one of these organisations (access policy). */
+export interface EnrolledPredicate {
+  kind: 'enrolled';
+  orgs: string[];
+}
+
 export type Predicate =
   | ParamPredicate
   | MissingPredicate
@@ -131,7 +149,10 @@ export type Predicate =
   | ChainPredicate
   | HasPredicate
   | CustodianPredicate
-  | OrPredicate;
+  | OrPredicate
+  | AndPredicate
+  | TypePredicate
+  | EnrolledPredicate;
 
 /** One sort key: `_id`, `_lastUpdated` or a parameter (sorted by its lowest value; `-` = descending). */
 export interface SortKey {

@@ -4,7 +4,7 @@
  * delete writes a deleted version, `meta.versionId`/`meta.lastUpdated` are the store's.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type { SearchPlan } from '../search/plan';
+import type { Predicate, SearchPlan } from '../search/plan';
 
 /** One stored version of a resource. `resource` is absent for a deleted version. */
 export interface StoredVersion {
@@ -17,14 +17,18 @@ export interface StoredVersion {
   resource?: Resource;
   /** Organisation that holds (wrote) the resource; the access policy uses it. */
   custodian?: string;
+  /** The client (Patient id) whose compartment the resource is in, if any. */
+  patient?: string;
   /** The HTTP method that produced this version (history entries report it). */
   method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 }
 
 /** Options for writing a version. */
 export interface WriteOptions {
-  /** Organisation that holds the resource (from the principal). */
+  /** Organisation that holds the resource (from the principal). Kept from the first version on. */
   custodian?: string;
+  /** The client the resource is about (its Patient compartment), for consent and erasure. */
+  patient?: string;
   /** When set, the write fails with a version conflict unless the current version matches. */
   ifMatchVersion?: string;
   /** Request method recorded in history. */
@@ -50,6 +54,8 @@ export interface HistoryQuery {
   count: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
+  /** Access-policy predicates the resource must satisfy (as in SearchPlan.visibility). */
+  visibility?: Predicate[];
 }
 
 export interface HistoryPage {
@@ -75,6 +81,8 @@ export interface StoreReader {
   vread(type: string, id: string, versionId: string): Promise<StoredVersion | undefined>;
   history(query: HistoryQuery): Promise<HistoryPage>;
   search(plan: SearchPlan): Promise<SearchResult>;
+  /** Organisations where a client is enrolled (who may see the client's Patient). */
+  enrolments(patientId: string): Promise<string[]>;
 }
 
 /** Writes (and reads that must see them) inside one atomic unit of work. */
@@ -83,6 +91,8 @@ export interface StoreTx extends StoreReader {
   put(resource: Resource & { id: string }, options?: WriteOptions): Promise<StoredVersion>;
   /** Writes a deleted version; returns it, or undefined when nothing current existed. */
   remove(type: string, id: string, options?: WriteOptions): Promise<StoredVersion | undefined>;
+  /** Enrols a client at an organisation (idempotent). */
+  enrol(patientId: string, org: string): Promise<void>;
 }
 
 /** The store. Units of work are serialisable with respect to each other. */

@@ -1,4 +1,4 @@
-/** One helper that builds an app on a fresh in-memory store, for HTTP tests. */
+/** One helper that builds an app on a fresh in-memory store and mints tokens, for HTTP tests. */
 import pino from 'pino';
 import request from 'supertest';
 import type { Express } from 'express';
@@ -9,10 +9,16 @@ import type { Store } from '../../src/store/port';
 import { createResourceValidator } from '../../src/fhir/validation/validator';
 import { type SearchRegistry, loadSearchRegistry } from '../../src/search/registry';
 import { createIndexer } from '../../src/search/indexer';
+import { signDevToken } from '../../src/auth/jwt';
+import type { Role } from '../../src/auth/principal';
 
 export const BASE = 'http://localhost:8080/fhir';
+export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+export const TEST_PSEUDONYM_KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) % 256)).toString('base64');
+/** The organisation the default test caller acts for. */
+export const TEST_ORG = 'test-org';
 
-// One validator for the whole test file: compiling is the slow part.
+// One validator and registry per test file: building them is the slow part.
 let sharedValidator: ReturnType<typeof createResourceValidator> | undefined;
 let sharedRegistry: SearchRegistry | undefined;
 
@@ -21,26 +27,50 @@ export function testRegistry(): SearchRegistry {
   return (sharedRegistry ??= loadSearchRegistry());
 }
 
+/** A signed token for a caller of `org` with `roles`. */
+export function token(roles: Role[], org = TEST_ORG, opts: { sub?: string; scope?: string; ttlSeconds?: number } = {}): string {
+  return signDevToken(TEST_SECRET, { sub: opts.sub ?? `user-${roles.join('-')}-${org}`, org, roles, scope: opts.scope, ttlSeconds: opts.ttlSeconds });
+}
+
+/** `Authorization` header value for a caller. */
+export function bearer(roles: Role[], org = TEST_ORG, opts: { sub?: string; scope?: string } = {}): string {
+  return `Bearer ${token(roles, org, opts)}`;
+}
+
 export interface TestApp {
   app: Express;
   store: Store;
   config: Config;
   registry: SearchRegistry;
+  /** An agent acting as a clinician and admin of TEST_ORG. */
   http: ReturnType<typeof request.agent>;
+  /** An agent acting with the given roles for the given organisation. */
+  as(roles: Role[], org?: string, opts?: { sub?: string; scope?: string }): ReturnType<typeof request.agent>;
   logs: string[];
   close(): Promise<void>;
 }
 
 /** Starts an app on a fresh in-memory SQLite store with a captured logger. */
 export function startTestApp(env: Record<string, string> = {}, store?: Store): TestApp {
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:', BASE_URL: BASE, LOG_LEVEL: 'info', ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: 'sqlite::memory:',
+    BASE_URL: BASE,
+    LOG_LEVEL: 'info',
+    AUTH_JWT_SECRET: TEST_SECRET,
+    PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    ...env,
+  });
   const registry = testRegistry();
   const s = store ?? openSqliteStore(':memory:', { indexer: createIndexer(registry, BASE) });
   const logs: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
   sharedValidator ??= createResourceValidator();
   const app = createApp({ config, store: s, logger, validator: sharedValidator, registry });
-  return { app, store: s, config, registry, http: request.agent(app), logs, close: () => s.close() };
+  const as = (roles: Role[], org = TEST_ORG, opts: { sub?: string; scope?: string } = {}) =>
+    request.agent(app).set('Authorization', bearer(roles, org, opts));
+  return { app, store: s, config, registry, http: as(['clinician', 'admin']), as, logs, close: () => s.close() };
 }
 
 /** Content type for FHIR JSON bodies. */

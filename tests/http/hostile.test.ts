@@ -1,7 +1,7 @@
 /** Bad and hostile input: a clear 4xx OperationOutcome, nothing stored, no internals leaked. */
 import request from 'supertest';
 import pino from 'pino';
-import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+import { FHIR_JSON, type TestApp, bearer, startTestApp } from '../helpers/app';
 import { createApp } from '../../src/app';
 import type { Store } from '../../src/store/port';
 
@@ -113,7 +113,7 @@ test('an unexpected failure → generic 500 with the request id, details only in
   };
   const logs: string[] = [];
   const app = createApp({ config: t.config, registry: t.registry, store: broken, logger: pino({}, { write: (l: string) => void logs.push(l) }) });
-  const res = await request(app).get('/fhir/Patient/abc').set('X-Request-Id', 'req-12345678');
+  const res = await request(app).get('/fhir/Patient/abc').set('X-Request-Id', 'req-12345678').set('Authorization', bearer(['clinician']));
   expect(res.status).toBe(500);
   expect(res.body.issue[0].code).toBe('exception');
   expect(res.body.issue[0].diagnostics).toContain('req-12345678');

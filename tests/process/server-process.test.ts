@@ -1,13 +1,23 @@
 /** The real server process: start-up message, config errors, graceful shutdown. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { TEST_PSEUDONYM_KEY, TEST_SECRET, bearer } from '../helpers/app';
 
 const ROOT = join(__dirname, '../..');
 
 function startServer(env: Record<string, string>): { child: ChildProcess; url: Promise<string>; exit: Promise<number | null>; stderr: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATABASE_URL: 'sqlite::memory:', ...env },
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+      DATABASE_URL: 'sqlite::memory:',
+      AUTH_JWT_SECRET: TEST_SECRET,
+      PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -30,7 +40,7 @@ test('prints its URL, answers with links on its real port, and stops cleanly on 
   const url = await s.url;
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/fhir$/);
   const port = new URL(url).port;
-  const res = await fetch(`${url}/Organization`, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json' }, body: '{"resourceType":"Organization","name":"x"}' });
+  const res = await fetch(`${url}/Organization`, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json', Authorization: bearer(['admin']) }, body: '{"resourceType":"Organization","name":"x"}' });
   expect(res.status).toBe(201);
   expect(res.headers.get('location')).toContain(`localhost:${port}/fhir/Organization/`);
   expect((await fetch(url.replace('/fhir', '/readyz'))).status).toBe(200);
@@ -46,7 +56,7 @@ test('in-flight requests finish during shutdown', async () => {
     type: 'transaction',
     entry: Array.from({ length: 300 }, () => ({ resource: { resourceType: 'Organization', name: 'x' }, request: { method: 'POST', url: 'Organization' } })),
   });
-  const pending = fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json' }, body });
+  const pending = fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json', Authorization: bearer(['admin']) }, body });
   await new Promise((r) => setTimeout(r, 20));
   s.child.kill('SIGTERM');
   const res = await pending;

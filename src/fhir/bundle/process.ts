@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse } from '../context';
+import { principalOf } from '../context';
 import { OperationOutcomeError, badRequest, notAllowed, outcome, preconditionFailed } from '../outcome';
 import { etag, parseETag, returnPreference, versionUrl } from '../respond';
 import type { Store, StoreTx, StoredVersion } from '../../store/port';
@@ -35,6 +36,7 @@ function withinTx(ctx: FhirContext, tx: StoreTx): FhirContext {
     vread: (t, i, v) => tx.vread(t, i, v),
     history: (q) => tx.history(q),
     search: (p) => tx.search(p),
+    enrolments: (id) => tx.enrolments(id),
     unitOfWork: () => Promise.reject(new Error('nested unit of work')),
   };
   return { ...ctx, store };
@@ -144,7 +146,7 @@ function readBundle(req: FhirRequest): Bundle {
 }
 
 /** Decides, before any write, the id each POST/conditional PUT will get, and maps fullUrls to them. */
-async function planIds(ctx: FhirContext, tx: StoreTx, entries: EntryRequest[]): Promise<{ ids: Map<number, string>; refs: Map<string, string>; existing: Set<number> }> {
+async function planIds(ctx: FhirContext, req: FhirRequest, tx: StoreTx, entries: EntryRequest[]): Promise<{ ids: Map<number, string>; refs: Map<string, string>; existing: Set<number> }> {
   const ids = new Map<number, string>();
   const refs = new Map<string, string>();
   const existing = new Set<number>();
@@ -153,14 +155,14 @@ async function planIds(ctx: FhirContext, tx: StoreTx, entries: EntryRequest[]): 
     let id: string | undefined = e.path[1];
     if (e.method === 'POST') {
       if (e.ifNoneExist) {
-        const found = await findConditional(ctx, tx, type, parseConditionalQuery(e.ifNoneExist));
+        const found = await findConditional(ctx, tx, type, parseConditionalQuery(e.ifNoneExist), principalOf(req));
         if (found.length > 1) throw preconditionFailed(`Bundle.entry[${e.index}]: ifNoneExist matched more than one resource`);
         if (found.length === 1) existing.add(e.index);
         id = found[0]?.id ?? randomUUID();
       } else id = randomUUID();
       ids.set(e.index, id);
     } else if (e.method === 'PUT' && id === undefined) {
-      const found = await findConditional(ctx, tx, type, e.query);
+      const found = await findConditional(ctx, tx, type, e.query, principalOf(req));
       if (found.length > 1) throw preconditionFailed(`Bundle.entry[${e.index}]: conditional update matched more than one resource`);
       id = found[0]?.id ?? randomUUID();
       ids.set(e.index, id);
@@ -172,7 +174,7 @@ async function planIds(ctx: FhirContext, tx: StoreTx, entries: EntryRequest[]): 
 }
 
 /** Resolves conditional references in every entry's resource to the one resource they match. */
-async function resolveConditionalRefs(ctx: FhirContext, tx: StoreTx, entries: EntryRequest[], refs: Map<string, string>): Promise<void> {
+async function resolveConditionalRefs(ctx: FhirContext, req: FhirRequest, tx: StoreTx, entries: EntryRequest[], refs: Map<string, string>): Promise<void> {
   for (const e of entries) {
     const pending: string[] = [];
     rewriteReferences(e.entry.resource, (ref) => {
@@ -182,7 +184,7 @@ async function resolveConditionalRefs(ctx: FhirContext, tx: StoreTx, entries: En
     for (const ref of pending) {
       const [type, query] = ref.split(/\?(.*)/s, 2) as [string, string];
       if (!isSupportedType(type)) throw badRequest(`Bundle.entry[${e.index}]: conditional reference to unknown type ${type}`);
-      const found = await findConditional(ctx, tx, type, parseConditionalQuery(query));
+      const found = await findConditional(ctx, tx, type, parseConditionalQuery(query), principalOf(req));
       if (found.length !== 1) {
         throw preconditionFailed(`Bundle.entry[${e.index}]: conditional reference ${type}?… matched ${found.length === 0 ? 'nothing' : 'more than one resource'}`);
       }
@@ -204,8 +206,8 @@ async function transaction(ctx: FhirContext, req: FhirRequest, bundle: Bundle): 
   const ordered = [...entries].sort((x, y) => ORDER[x.method]! - ORDER[y.method]! || x.index - y.index);
   const out: BundleEntry[] = new Array(entries.length);
   await ctx.store.unitOfWork(async (tx) => {
-    const { ids, refs, existing } = await planIds(ctx, tx, ordered.filter((e) => e.method !== 'DELETE'));
-    await resolveConditionalRefs(ctx, tx, entries, refs);
+    const { ids, refs, existing } = await planIds(ctx, req, tx, ordered.filter((e) => e.method !== 'DELETE'));
+    await resolveConditionalRefs(ctx, req, tx, entries, refs);
     for (const e of entries) rewriteReferences(e.entry.resource, (ref) => refs.get(ref));
     const txCtx = withinTx(ctx, tx);
     for (const e of ordered) {

@@ -3,7 +3,8 @@
  */
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse, QueryPairs } from '../context';
-import { queryValues } from '../context';
+import { principalOf, queryValues } from '../context';
+import { assertAllowed, canSee, visibility } from '../../policy/access';
 import { badRequest, gone, notFound } from '../outcome';
 import { applyShape, readShape } from '../present';
 import { versionHeaders, versionUrl } from '../respond';
@@ -22,14 +23,23 @@ function found(v: StoredVersion | undefined, type: string, id: string): StoredVe
   return v as StoredVersion & { resource: Resource };
 }
 
+/** The current version when the caller may see it; otherwise undefined (as if it never existed). */
+export async function visibleCurrent(ctx: FhirContext, req: FhirRequest, type: string, id: string): Promise<StoredVersion | undefined> {
+  const principal = principalOf(req);
+  assertAllowed(principal, type, 'r');
+  const v = await ctx.store.read(type, id);
+  return v && (await canSee(principal, v, ctx.store)) ? v : undefined;
+}
+
 /** GET [type]/[id] */
 export async function read(ctx: FhirContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
-  const v = found(await ctx.store.read(type, id), type, id);
+  const v = found(await visibleCurrent(ctx, req, type, id), type, id);
   return { status: 200, headers: versionHeaders(v), body: applyShape(v.resource, readShape(req.query)) };
 }
 
 /** GET [type]/[id]/_history/[vid] */
 export async function vread(ctx: FhirContext, req: FhirRequest, type: string, id: string, vid: string): Promise<FhirResponse> {
+  if (!(await visibleCurrent(ctx, req, type, id))) throw notFound(`${type}/${id} not found`);
   const v = found(await ctx.store.vread(type, id, vid), `${type}/${id}/_history`, vid);
   return { status: 200, headers: versionHeaders(v), body: applyShape(v.resource, readShape(req.query)) };
 }
@@ -63,9 +73,11 @@ export async function history(ctx: FhirContext, req: FhirRequest, type?: string,
   const rawCount = queryValues(req.query, '_count')[0];
   if (rawCount !== undefined && !/^\d{1,7}$/.test(rawCount)) throw badRequest('_count must be a whole number', '_count');
   const count = rawCount === undefined ? DEFAULT_COUNT : Math.min(Number(rawCount), MAX_COUNT);
+  const principal = principalOf(req);
   if (type && id) {
-    const current = await ctx.store.read(type, id);
-    if (!current) throw notFound(`${type}/${id} not found`);
+    if (!(await visibleCurrent(ctx, req, type, id))) throw notFound(`${type}/${id} not found`);
+  } else if (type) {
+    assertAllowed(principal, type, 'r');
   }
   const page = await ctx.store.history({
     type,
@@ -74,6 +86,7 @@ export async function history(ctx: FhirContext, req: FhirRequest, type?: string,
     at: instantParam(req.query, '_at'),
     count,
     cursor: queryValues(req.query, '_cursor')[0],
+    visibility: visibility(principal),
   });
   const base = ctx.config.baseUrl;
   const path = [type, id, '_history'].filter(Boolean).join('/');

@@ -2,7 +2,7 @@
  * HTTP-facing write handlers: each opens one unit of work and calls the shared write logic.
  */
 import type { FhirContext, FhirRequest, FhirResponse, QueryPairs } from '../context';
-import { header } from '../context';
+import { header, principalOf } from '../context';
 import { badRequest, informational } from '../outcome';
 import { parseETag, versionHeaders, writeResponse } from '../respond';
 import {
@@ -16,9 +16,9 @@ import {
   updateIn,
 } from './write';
 
-/** The writing actor of a request (the principal's organisation once authentication is on). */
-export function actorOf(_req: FhirRequest): WriteActor {
-  return {};
+/** The writing actor of a request. */
+export function actorOf(req: FhirRequest): WriteActor {
+  return { principal: principalOf(req) };
 }
 
 /** Reads If-Match into a version id; a malformed value is a 400. */

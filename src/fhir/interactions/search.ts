@@ -5,7 +5,8 @@
  */
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse, QueryPairs } from '../context';
-import { queryValues } from '../context';
+import { principalOf, queryValues } from '../context';
+import { allows, assertAllowed, canSee, readableTypes, visibility } from '../../policy/access';
 import { badRequest, issue, notFound, outcome } from '../outcome';
 import { applyShape, readShape } from '../present';
 import { strictHandling } from '../respond';
@@ -28,6 +29,7 @@ async function searchBundle(ctx: FhirContext, req: FhirRequest, scope: SearchSco
   const shape = readShape(query);
   const { plan, used, ignored } = parseSearch(ctx.registry, scope.types, query, { strict: strictHandling(req), baseUrl: ctx.config.baseUrl });
   plan.where.push(...(scope.where ?? []));
+  plan.visibility = visibility(principalOf(req));
   const result = await ctx.store.search(plan);
   const base = ctx.config.baseUrl;
   const entry: BundleEntry[] = result.matches.map((v) => ({
@@ -56,32 +58,37 @@ async function searchBundle(ctx: FhirContext, req: FhirRequest, scope: SearchSco
 
 /** GET [type]?… and POST [type]/_search (form parameters merged by the HTTP layer). */
 export function search(ctx: FhirContext, req: FhirRequest, type: string): Promise<FhirResponse> {
+  assertAllowed(principalOf(req), type, 's');
   return searchBundle(ctx, req, { types: [type], path: type }, req.query);
 }
 
-/** `_type=A,B` as a list of supported types; all types when absent. */
-function typesParam(query: QueryPairs): string[] {
-  const raw = queryValues(query, '_type');
-  if (!raw.length) return [...SUPPORTED_TYPES];
+/** `_type=A,B` as a list of supported types the caller may search; every readable type when absent. */
+function typesParam(req: FhirRequest, fallback: string[]): string[] {
+  const principal = principalOf(req);
+  const raw = queryValues(req.query, '_type');
+  if (!raw.length) return fallback.filter((t) => allows(principal, t, 's'));
   const types = raw.flatMap((v) => v.split(',')).map((t) => t.trim()).filter(Boolean);
   for (const t of types) if (!isSupportedType(t)) throw badRequest(`_type names an unsupported type "${t}"`, '_type');
+  for (const t of types) assertAllowed(principal, t, 's');
   return types;
 }
 
 /** GET [base]?_type=… (system search). */
 export function systemSearch(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
-  return searchBundle(ctx, req, { types: typesParam(req.query), path: '' }, req.query);
+  const types = typesParam(req, readableTypes(principalOf(req)).filter((t) => SUPPORTED_TYPES.includes(t)));
+  return searchBundle(ctx, req, { types, path: '' }, req.query);
 }
 
-async function requirePatient(ctx: FhirContext, id: string): Promise<void> {
+async function requirePatient(ctx: FhirContext, req: FhirRequest, id: string): Promise<void> {
   const p = await ctx.store.read('Patient', id);
-  if (!p || p.deleted) throw notFound(`Patient/${id} not found`);
+  if (!p || p.deleted || !(await canSee(principalOf(req), p, ctx.store))) throw notFound(`Patient/${id} not found`);
 }
 
 /** GET Patient/[id]/[type] (http://hl7.org/fhir/R4/http.html#vsearch). */
 export async function compartmentSearch(ctx: FhirContext, req: FhirRequest, id: string, type: string): Promise<FhirResponse> {
   if (!isSupportedType(type)) throw notFound(`Resource type "${type}" is not supported`);
-  await requirePatient(ctx, id);
+  assertAllowed(principalOf(req), type, 's');
+  await requirePatient(ctx, req, id);
   const member = inPatientCompartment(ctx.registry, type, id);
   if (!member) throw badRequest(`${type} is not in the Patient compartment`);
   return searchBundle(ctx, req, { types: [type], where: [member], path: `Patient/${id}/${type}` }, req.query);
@@ -89,8 +96,8 @@ export async function compartmentSearch(ctx: FhirContext, req: FhirRequest, id: 
 
 /** GET Patient/[id]/$everything with _since, _type and _count (http://hl7.org/fhir/R4/patient-operation-everything.html). */
 export async function patientEverything(ctx: FhirContext, req: FhirRequest, id: string): Promise<FhirResponse> {
-  await requirePatient(ctx, id);
-  const wanted = queryValues(req.query, '_type').length ? typesParam(req.query) : ['Patient', ...compartmentTypes()];
+  await requirePatient(ctx, req, id);
+  const wanted = typesParam(req, ['Patient', ...compartmentTypes()]);
   const members = wanted.map((t) => inPatientCompartment(ctx.registry, t, id)).filter((p): p is Predicate => !!p);
   const where: Predicate[] = [{ kind: 'or', any: members }];
   const since = queryValues(req.query, '_since')[0];

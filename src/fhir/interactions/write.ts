@@ -1,26 +1,21 @@
 /**
  * The write interactions on an open unit of work: create, update, patch, delete and their
  * conditional forms (http://hl7.org/fhir/R4/http.html#create and following sections).
- * HTTP handlers and Bundle processing both call these, so a transaction entry behaves
- * exactly like the single request it stands for.
+ * HTTP handlers and Bundle processing both call these, so a transaction entry behaves exactly
+ * like the single request it stands for, access checks included.
  */
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import type { FhirContext, QueryPairs } from '../context';
-import {
-  OperationOutcomeError,
-  badRequest,
-  invalid,
-  notAllowed,
-  notFound,
-  outcome,
-  issue,
-  preconditionFailed,
-} from '../outcome';
+import { badRequest, conflict, forbidden, invalid, notAllowed, notFound, preconditionFailed, unprocessable } from '../outcome';
 import { ID_PATTERN, isReadOnlyType } from '../resource-types';
 import { type StoreTx, type StoredVersion, VersionConflictError } from '../../store/port';
 import { parseSearch } from '../../search/parse';
+import { patientOf } from '../../search/compartment';
 import { applyJsonPatch } from '../json-patch';
+import type { Principal } from '../../auth/principal';
+import { assertAllowed, canSee, mayChange, visibility } from '../../policy/access';
+import { guardResource } from '../guards';
 
 export interface WriteResult {
   status: number;
@@ -28,9 +23,9 @@ export interface WriteResult {
   message: string;
 }
 
-/** Who is writing; the holding organisation comes from the principal (security issue). */
+/** Who is writing. */
 export interface WriteActor {
-  custodian?: string;
+  principal: Principal;
 }
 
 function assertWritableType(type: string): void {
@@ -54,25 +49,47 @@ export function prepareResource(ctx: FhirContext, type: string, body: unknown): 
     if (Object.keys(meta).length) resource.meta = meta;
     else delete resource.meta;
   }
+  guardResource(ctx, resource);
   return resource;
 }
 
 function conflictToPrecondition(err: unknown): never {
   if (err instanceof VersionConflictError) {
-    throw preconditionFailed(
-      `Version mismatch on ${err.type}/${err.id}: current version is ${err.currentVersion ?? 'none (deleted or absent)'}`,
-    );
+    throw preconditionFailed(`Version mismatch on ${err.type}/${err.id}: current version is ${err.currentVersion ?? 'none (deleted or absent)'}`);
   }
   throw err;
 }
 
-/** Finds the current resources matching a conditional query (at most 2: enough to tell "several"). */
-export async function findConditional(ctx: FhirContext, tx: StoreTx, type: string, query: QueryPairs): Promise<StoredVersion[]> {
+/** The client the resource is about, checked to be visible to the writer (else 422, as if absent). */
+async function clientOf(ctx: FhirContext, tx: StoreTx, resource: Resource, principal: Principal): Promise<string | undefined> {
+  if (resource.resourceType === 'Patient') return resource.id;
+  const found = patientOf(ctx.registry, resource);
+  if (!found) return undefined;
+  const patient = await tx.read('Patient', found.id);
+  if (!patient || patient.deleted || !(await canSee(principal, patient, tx))) {
+    throw unprocessable(`Patient/${found.id} is not known to your organisation`, found.expression);
+  }
+  return found.id;
+}
+
+/** The current version when the writer may see it; invisible resources are treated as absent. */
+async function visible(tx: StoreTx, type: string, id: string, principal: Principal): Promise<StoredVersion | undefined> {
+  const v = await tx.read(type, id);
+  return v && (await canSee(principal, v, tx)) ? v : undefined;
+}
+
+async function assertMayChange(tx: StoreTx, v: StoredVersion, principal: Principal): Promise<void> {
+  if (!(await mayChange(principal, v, tx))) throw forbidden(`${v.type}/${v.id} is held by another organisation`);
+}
+
+/** Finds the current resources matching a conditional query that the writer may see (at most 2). */
+export async function findConditional(ctx: FhirContext, tx: StoreTx, type: string, query: QueryPairs, principal: Principal): Promise<StoredVersion[]> {
   if (!query.length) throw badRequest('A conditional interaction needs search criteria');
   const { plan } = parseSearch(ctx.registry, [type], query, { conditional: true, baseUrl: ctx.config.baseUrl });
   plan.count = 2;
   plan.total = 'none';
   plan.sort = [];
+  plan.visibility = visibility(principal);
   return (await tx.search(plan)).matches;
 }
 
@@ -82,14 +99,18 @@ export async function createIn(
   opts: { ifNoneExist?: QueryPairs; id?: string } = {},
 ): Promise<WriteResult> {
   assertWritableType(type);
+  assertAllowed(actor.principal, type, 'c');
   const resource = prepareResource(ctx, type, body);
   if (opts.ifNoneExist) {
-    const found = await findConditional(ctx, tx, type, opts.ifNoneExist);
+    const found = await findConditional(ctx, tx, type, opts.ifNoneExist, actor.principal);
     if (found.length > 1) throw preconditionFailed('If-None-Exist matched more than one resource');
     if (found.length === 1) return { status: 200, version: found[0]!, message: 'Resource already exists; nothing created' };
   }
-  const version = await tx.put({ ...resource, id: opts.id ?? randomUUID() }, { custodian: actor.custodian, method: 'POST' });
-  return { status: 201, version, message: `Created ${type}/${version.id}` };
+  const id = opts.id ?? randomUUID();
+  const patient = await clientOf(ctx, tx, { ...resource, id }, actor.principal);
+  const version = await tx.put({ ...resource, id }, { custodian: actor.principal.org, patient, method: 'POST' });
+  if (type === 'Patient') await tx.enrol(id, actor.principal.org);
+  return { status: 201, version, message: `Created ${type}/${id}` };
 }
 
 /** update by id, with If-Match and update-as-create (http://hl7.org/fhir/R4/http.html#update). */
@@ -97,18 +118,27 @@ export async function updateIn(
   ctx: FhirContext, tx: StoreTx, type: string, id: string, body: unknown, actor: WriteActor, ifMatch?: string,
 ): Promise<WriteResult> {
   assertWritableType(type);
+  assertAllowed(actor.principal, type, 'u');
   if (!ID_PATTERN.test(id)) throw badRequest(`"${id}" is not a valid resource id`);
   const resource = prepareResource(ctx, type, body);
   if (resource.id === undefined) throw badRequest('The resource must carry its id for an update', `${type}.id`);
   if (resource.id !== id) throw badRequest(`Resource id "${resource.id}" does not match the URL id "${id}"`, `${type}.id`);
-  const current = await tx.read(type, id);
-  if (!current && !ctx.config.clientIdTypes.includes(type)) {
-    throw notAllowed(`${type} ids are assigned by the server: create with POST /${type}`);
+  const exists = await tx.read(type, id);
+  const current = await visible(tx, type, id, actor.principal);
+  if (!current) {
+    if (!ctx.config.clientIdTypes.includes(type)) throw notAllowed(`${type} ids are assigned by the server: create with POST /${type}`);
+    // An id held invisibly elsewhere cannot be taken over; saying so is the least that can be said.
+    if (exists) throw conflict(`The id ${type}/${id} is not available`);
+    assertAllowed(actor.principal, type, 'c');
+  } else if (!current.deleted) {
+    await assertMayChange(tx, current, actor.principal);
   }
+  const patient = await clientOf(ctx, tx, { ...resource, id }, actor.principal);
   const version = await tx
-    .put({ ...resource, id }, { custodian: current?.custodian ?? actor.custodian, ifMatchVersion: ifMatch, method: 'PUT' })
+    .put({ ...resource, id }, { custodian: actor.principal.org, patient, ifMatchVersion: ifMatch, method: 'PUT' })
     .catch(conflictToPrecondition);
   const created = !current || current.deleted;
+  if (created && type === 'Patient') await tx.enrol(id, actor.principal.org);
   return { status: created ? 201 : 200, version, message: `${created ? 'Created' : 'Updated'} ${type}/${id}` };
 }
 
@@ -116,7 +146,7 @@ export async function updateIn(
 export async function conditionalUpdateIn(
   ctx: FhirContext, tx: StoreTx, type: string, query: QueryPairs, body: unknown, actor: WriteActor,
 ): Promise<WriteResult> {
-  const found = await findConditional(ctx, tx, type, query);
+  const found = await findConditional(ctx, tx, type, query, actor.principal);
   if (found.length > 1) throw preconditionFailed('The conditional update criteria matched more than one resource');
   const bodyId = (body as { id?: unknown } | null)?.id;
   if (found.length === 0) {
@@ -135,18 +165,19 @@ export async function patchIn(
   ctx: FhirContext, tx: StoreTx, type: string, id: string, patch: unknown, actor: WriteActor, ifMatch?: string,
 ): Promise<WriteResult> {
   assertWritableType(type);
-  const current = await tx.read(type, id);
+  assertAllowed(actor.principal, type, 'u');
+  const current = await visible(tx, type, id, actor.principal);
   if (!current || current.deleted || !current.resource) throw notFound(`${type}/${id} not found`);
+  await assertMayChange(tx, current, actor.principal);
   if (ifMatch !== undefined && ifMatch !== current.versionId) {
     throw preconditionFailed(`Version mismatch on ${type}/${id}: current version is ${current.versionId}`);
   }
   const patched = applyJsonPatch(current.resource, patch) as Resource;
-  if (patched.resourceType !== type || patched.id !== id) {
-    throw new OperationOutcomeError(422, outcome(issue('business-rule', 'A patch may not change resourceType or id', `${type}.id`)));
-  }
+  if (patched.resourceType !== type || patched.id !== id) throw unprocessable('A patch may not change resourceType or id', `${type}.id`);
   const resource = prepareResource(ctx, type, patched);
+  const patient = await clientOf(ctx, tx, { ...resource, id }, actor.principal);
   const version = await tx
-    .put({ ...resource, id }, { custodian: current.custodian ?? actor.custodian, ifMatchVersion: current.versionId, method: 'PATCH' })
+    .put({ ...resource, id }, { patient, ifMatchVersion: current.versionId, method: 'PATCH' })
     .catch(conflictToPrecondition);
   return { status: 200, version, message: `Patched ${type}/${id}` };
 }
@@ -160,17 +191,20 @@ export interface DeleteResult {
 /** delete by id (http://hl7.org/fhir/R4/http.html#delete): writes a deleted version. */
 export async function deleteIn(tx: StoreTx, type: string, id: string, actor: WriteActor, ifMatch?: string): Promise<DeleteResult> {
   assertWritableType(type);
-  const version = await tx.remove(type, id, { custodian: actor.custodian, ifMatchVersion: ifMatch }).catch(conflictToPrecondition);
-  return version
-    ? { status: 200, version, message: `Deleted ${type}/${id}` }
-    : { status: 200, message: `${type}/${id} did not exist or was already deleted` };
+  assertAllowed(actor.principal, type, 'd');
+  const current = await visible(tx, type, id, actor.principal);
+  if (!current || current.deleted) return { status: 200, message: `${type}/${id} did not exist or was already deleted` };
+  await assertMayChange(tx, current, actor.principal);
+  const version = await tx.remove(type, id, { ifMatchVersion: ifMatch }).catch(conflictToPrecondition);
+  return { status: 200, version, message: `Deleted ${type}/${id}` };
 }
 
 /** Conditional delete: single-match mode; several matches → 412. */
 export async function conditionalDeleteIn(ctx: FhirContext, tx: StoreTx, type: string, query: QueryPairs, actor: WriteActor): Promise<DeleteResult> {
   assertWritableType(type);
-  const found = await findConditional(ctx, tx, type, query);
+  assertAllowed(actor.principal, type, 'd');
+  const found = await findConditional(ctx, tx, type, query, actor.principal);
   if (found.length > 1) throw preconditionFailed('The conditional delete criteria matched more than one resource');
   if (!found.length) return { status: 200, message: 'No resource matched; nothing deleted' };
-  return deleteIn(tx, type, found[0]!.id, actor);
+  return deleteIn(tx, type, found[0]!.id, actor, undefined);
 }

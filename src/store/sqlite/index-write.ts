@@ -21,7 +21,8 @@ export class IndexWriter {
       quantity: db.prepare('INSERT INTO idx_quantity (rid, param, value, system, code, unit, canonical_value, canonical_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       uri: db.prepare('INSERT INTO idx_uri (rid, param, value) VALUES (?, ?, ?)'),
       composite: db.prepare(
-        'INSERT INTO idx_composite (rid, param, system, code, second, second_system, second_code, second_value, second_low, second_high, second_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO idx_composite (rid, param, system, code, second, second_system, second_code, second_value, second_canonical_value,
+          second_canonical_code, second_low, second_high, second_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     };
   }
@@ -43,7 +44,10 @@ export class IndexWriter {
     for (const r of rows.quantity) this.ins.quantity.run(rid, p(r.param), r.value, r.system, r.code, r.unit, r.canonicalValue, r.canonicalCode);
     for (const r of rows.uri) this.ins.uri.run(rid, p(r.param), r.value);
     for (const r of rows.composite) {
-      this.ins.composite.run(rid, p(r.param), r.system, r.code, r.second, r.secondSystem, r.secondCode, r.secondValue, r.secondLow, r.secondHigh, r.secondText);
+      this.ins.composite.run(
+        rid, p(r.param), r.system, r.code, r.second, r.secondSystem, r.secondCode, r.secondValue,
+        r.secondCanonicalValue, r.secondCanonicalCode, r.secondLow, r.secondHigh, r.secondText,
+      );
     }
   }
 }

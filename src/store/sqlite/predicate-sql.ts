@@ -164,12 +164,9 @@ function compositeSql(x: string, v: Extract<ParamValue, { type: 'composite' }>):
       b = tokenSql(x, second, 'second_system', 'second_code');
       break;
     case 'quantity': {
-      const q = second.qty;
-      const canonical = q.code ? toCanonical(q.value, q.code) : undefined;
-      const scale = canonical ? canonical.value / (q.value || 1) : 1;
-      const n = canonical ? { ...q, value: canonical.value, low: q.low * scale, high: q.high * scale } : q;
-      const cmp = numberSql(`${x}.second_value`, n);
-      b = canonical ? { sql: `(${x}.second_code = ? AND ${cmp.sql})`, args: [canonical.code, ...cmp.args] } : cmp;
+      // Same rules as a plain quantity, on the composite's second_* columns.
+      const q = quantitySql(x, second.qty);
+      b = { sql: q.sql.replace(new RegExp(`${x}\\.(value|system|code|unit|canonical_value|canonical_code)\\b`, 'g'), (_m, c: string) => `${x}.second_${c === 'unit' ? 'code' : c}`), args: q.args };
       break;
     }
     case 'date': {
@@ -202,11 +199,22 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
       return { sql: `(${cond.map((c) => `${r}.last_updated ${c.op} ?`).join(joiner)})`, args: cond.map((c) => c.value) };
     }
     case 'custodian':
-      return { sql: `${r}.custodian IN (${p.custodians.map(() => '?').join(', ') || 'NULL'})`, args: p.custodians };
+      return { sql: `${r}.custodian IN (SELECT value FROM json_each(?))`, args: [JSON.stringify(p.custodians)] };
     case 'or': {
       const parts = p.any.map((q) => predicateSql(r, q, visibility, names));
       return { sql: `(${parts.map((s) => s.sql).join(' OR ') || '0'})`, args: parts.flatMap((s) => s.args) };
     }
+    case 'and': {
+      const parts = p.all.map((q) => predicateSql(r, q, visibility, names));
+      return { sql: `(${parts.map((s) => s.sql).join(' AND ') || '1'})`, args: parts.flatMap((s) => s.args) };
+    }
+    case 'type':
+      return { sql: `${r}.type IN (SELECT value FROM json_each(?))`, args: [JSON.stringify(p.types)] };
+    case 'enrolled':
+      return {
+        sql: `(${r}.type = 'Patient' AND ${r}.id IN (SELECT patient_id FROM enrolments WHERE org IN (SELECT value FROM json_each(?))))`,
+        args: [JSON.stringify(p.orgs)],
+      };
     case 'missing': {
       const x = names.next('m');
       return {

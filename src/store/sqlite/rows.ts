@@ -11,6 +11,7 @@ export interface VersionRow {
   deleted: number;
   method: string;
   custodian: string | null;
+  patient: string | null;
   content: string | null;
 }
 
@@ -25,7 +26,7 @@ export function rowToVersion(row: VersionRow): StoredVersion {
     method: row.method as StoredVersion['method'],
   };
   if (row.custodian) out.custodian = row.custodian;
+  if (row.patient) out.patient = row.patient;
   if (row.content) out.resource = JSON.parse(row.content) as Resource;
   return out;
 }
-

@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS versions (
   deleted INTEGER NOT NULL,
   method TEXT NOT NULL,
   custodian TEXT,
+  patient TEXT,
   content TEXT,
   UNIQUE (type, id, version)
 );
@@ -30,9 +31,20 @@ CREATE TABLE IF NOT EXISTS resources (
   last_updated TEXT NOT NULL,
   deleted INTEGER NOT NULL,
   custodian TEXT,
+  patient TEXT,
   UNIQUE (type, id)
 );
 CREATE INDEX IF NOT EXISTS resources_by_type_time ON resources (type, last_updated, rid);
+CREATE INDEX IF NOT EXISTS resources_by_patient ON resources (patient);
+
+-- Where each client is enrolled: the Patient is visible to these organisations.
+CREATE TABLE IF NOT EXISTS enrolments (
+  patient_id TEXT NOT NULL,
+  org TEXT NOT NULL,
+  enrolled_at TEXT NOT NULL,
+  PRIMARY KEY (patient_id, org)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS enrolments_by_org ON enrolments (org, patient_id);
 `;
 
 /**
@@ -72,7 +84,8 @@ CREATE INDEX IF NOT EXISTS idx_uri_value ON idx_uri (param, value);
 CREATE INDEX IF NOT EXISTS idx_uri_rid ON idx_uri (rid, param);
 
 CREATE TABLE IF NOT EXISTS idx_composite (rid INTEGER NOT NULL, param TEXT NOT NULL, system TEXT, code TEXT, second TEXT NOT NULL,
-  second_system TEXT, second_code TEXT, second_value REAL, second_low TEXT, second_high TEXT, second_text TEXT);
+  second_system TEXT, second_code TEXT, second_value REAL, second_canonical_value REAL, second_canonical_code TEXT,
+  second_low TEXT, second_high TEXT, second_text TEXT);
 CREATE INDEX IF NOT EXISTS idx_composite_code ON idx_composite (param, code, system);
 CREATE INDEX IF NOT EXISTS idx_composite_rid ON idx_composite (rid, param);
 `;

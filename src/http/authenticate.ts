@@ -1,0 +1,39 @@
+/**
+ * Bearer authentication for everything under /fhir except `GET /fhir/metadata`.
+ * A refused token gets 401 with `WWW-Authenticate: Bearer error="invalid_token"` and a generic
+ * outcome: the reason goes to the log only, so an attacker learns nothing from it.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { OperationOutcomeError, issue, outcome } from '../fhir/outcome';
+import type { Principal } from '../auth/principal';
+
+function unauthorized(error?: 'invalid_token'): OperationOutcomeError {
+  const header = error ? `Bearer realm="linkcare", error="${error}"` : 'Bearer realm="linkcare"';
+  return new OperationOutcomeError(401, outcome(issue('login', 'Authentication required: send a valid bearer token')), {
+    'WWW-Authenticate': header,
+  });
+}
+
+/** True for the one unauthenticated FHIR endpoint. */
+function isPublic(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && /^\/metadata\/?$/.test(req.path);
+}
+
+/** Express middleware: verifies the token and stores the principal in res.locals. */
+export function authenticate(verify: (token: string) => Principal, logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (isPublic(req)) return next();
+    const header = req.get('authorization');
+    if (!header) return next(unauthorized());
+    const m = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/.exec(header.trim());
+    if (!m) return next(unauthorized('invalid_token'));
+    try {
+      res.locals.principal = verify(m[1]!);
+      next();
+    } catch (err) {
+      logger.info({ requestId: res.locals.requestId, reason: (err as Error).message }, 'token refused');
+      next(unauthorized('invalid_token'));
+    }
+  };
+}

@@ -1,0 +1,73 @@
+/** Reads on one embedded-store connection: the committed view, or inside a unit of work. */
+import type Database from 'better-sqlite3';
+import type { HistoryPage, HistoryQuery, SearchResult, StoreReader, StoredVersion } from '../port';
+import type { SearchPlan } from '../../search/plan';
+import { decodeCursor, encodeCursor } from '../cursor';
+import { type VersionRow, rowToVersion } from './rows';
+import { SqliteSearch } from './search-sql';
+import { Statements } from './statements';
+import { Aliases, predicateSql } from './predicate-sql';
+
+export class SqliteReader implements StoreReader {
+  protected readonly sql: Statements;
+  private readonly searcher: SqliteSearch;
+
+  constructor(protected readonly db: Database.Database) {
+    this.sql = new Statements(db);
+    this.searcher = new SqliteSearch(this.sql);
+  }
+
+  async read(type: string, id: string): Promise<StoredVersion | undefined> {
+    const row = this.sql.get('SELECT v.* FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.type = ? AND r.id = ?').get(type, id) as
+      | VersionRow
+      | undefined;
+    return row ? rowToVersion(row) : undefined;
+  }
+
+  async vread(type: string, id: string, versionId: string): Promise<StoredVersion | undefined> {
+    if (!/^[1-9][0-9]{0,15}$/.test(versionId)) return undefined;
+    const row = this.sql.get('SELECT * FROM versions WHERE type = ? AND id = ? AND version = ?').get(type, id, Number(versionId)) as
+      | VersionRow
+      | undefined;
+    return row ? rowToVersion(row) : undefined;
+  }
+
+  async history(q: HistoryQuery): Promise<HistoryPage> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.type) (where.push('v.type = ?'), args.push(q.type));
+    if (q.id) (where.push('v.id = ?'), args.push(q.id));
+    if (q.since) (where.push('v.last_updated >= ?'), args.push(q.since));
+    if (q.at) {
+      // The version current at `at`: the newest one written at or before it, per resource.
+      where.push(`v.seq IN (SELECT MAX(seq) FROM versions WHERE last_updated <= ?${q.type ? ' AND type = ?' : ''}${q.id ? ' AND id = ?' : ''} GROUP BY type, id)`);
+      args.push(q.at, ...(q.type ? [q.type] : []), ...(q.id ? [q.id] : []));
+    }
+    if (q.visibility?.length) {
+      // Visibility is decided on the resource's current row (custody never changes).
+      const names = new Aliases();
+      const parts = q.visibility.map((p) => predicateSql('r', p, [], names));
+      where.push(`EXISTS (SELECT 1 FROM resources r WHERE r.type = v.type AND r.id = v.id AND ${parts.map((p) => p.sql).join(' AND ')})`);
+      args.push(...parts.flatMap((p) => p.args));
+    }
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.sql.get(`SELECT COUNT(*) AS n FROM versions v ${filter}`).get(...args) as { n: number }).n;
+    const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const pageWhere = cursor ? `${filter ? `${filter} AND` : 'WHERE'} v.seq < ?` : filter;
+    const rows = this.sql
+      .get(`SELECT v.* FROM versions v ${pageWhere} ORDER BY v.seq DESC LIMIT ?`)
+      .all(...args, ...(cursor ? [cursor.seq] : []), q.count + 1) as VersionRow[];
+    const more = rows.length > q.count;
+    const page = rows.slice(0, q.count);
+    const last = page[page.length - 1];
+    return { entries: page.map(rowToVersion), total, nextCursor: more && last ? encodeCursor({ seq: last.seq }) : undefined };
+  }
+
+  async search(plan: SearchPlan): Promise<SearchResult> {
+    return this.searcher.run(plan);
+  }
+
+  async enrolments(patientId: string): Promise<string[]> {
+    return (this.sql.get('SELECT org FROM enrolments WHERE patient_id = ? ORDER BY org').all(patientId) as { org: string }[]).map((r) => r.org);
+  }
+}

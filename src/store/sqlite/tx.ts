@@ -1,0 +1,122 @@
+/** Writes inside a unit of work on the embedded store's write connection. */
+import type Database from 'better-sqlite3';
+import type { Resource } from '@medplum/fhirtypes';
+import { type StoreTx, type StoredVersion, type WriteOptions, VersionConflictError } from '../port';
+import type { IndexRows } from '../../search/index-rows';
+import { IndexWriter } from './index-write';
+import { SqliteReader } from './reader';
+
+/** Computes a resource's search index rows (see src/search/extract.ts). */
+export type Indexer = (resource: Resource) => IndexRows;
+
+interface CurrentRow {
+  rid: number;
+  version: number;
+  deleted: number;
+  last_updated: string;
+  custodian: string | null;
+  patient: string | null;
+}
+
+/** Now, but strictly after `previous`, so a resource's versions are ordered by lastUpdated too. */
+function nextInstant(previous: string | undefined): string {
+  const prev = previous ? Date.parse(previous) : 0;
+  return new Date(Math.max(Date.now(), prev + 1)).toISOString();
+}
+
+function checkIfMatch(type: string, id: string, current: CurrentRow | undefined, options: WriteOptions): void {
+  if (options.ifMatchVersion === undefined) return;
+  const live = current && !current.deleted ? String(current.version) : undefined;
+  if (live !== options.ifMatchVersion) throw new VersionConflictError(type, id, live);
+}
+
+export class SqliteTx extends SqliteReader implements StoreTx {
+  private readonly index: IndexWriter;
+
+  constructor(db: Database.Database, private readonly indexer: Indexer) {
+    super(db);
+    this.index = new IndexWriter(db);
+  }
+
+  private current(type: string, id: string): CurrentRow | undefined {
+    return this.sql.get('SELECT rid, version, deleted, last_updated, custodian, patient FROM resources WHERE type = ? AND id = ?').get(type, id) as
+      | CurrentRow
+      | undefined;
+  }
+
+  /** Appends a version and points the resource row at it; returns the rid. */
+  private write(type: string, id: string, current: CurrentRow | undefined, v: Omit<StoredVersion, 'type' | 'id' | 'resource'>, content: string | null): number {
+    const seq = Number(
+      this.sql
+        .get('INSERT INTO versions (type, id, version, last_updated, deleted, method, custodian, patient, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(type, id, Number(v.versionId), v.lastUpdated, v.deleted ? 1 : 0, v.method, v.custodian ?? null, v.patient ?? null, content).lastInsertRowid,
+    );
+    if (!current) {
+      return Number(
+        this.sql
+          .get('INSERT INTO resources (type, id, version, seq, last_updated, deleted, custodian, patient) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(type, id, Number(v.versionId), seq, v.lastUpdated, v.deleted ? 1 : 0, v.custodian ?? null, v.patient ?? null).lastInsertRowid,
+      );
+    }
+    this.sql
+      .get('UPDATE resources SET version = ?, seq = ?, last_updated = ?, deleted = ?, custodian = ?, patient = ? WHERE rid = ?')
+      .run(Number(v.versionId), seq, v.lastUpdated, v.deleted ? 1 : 0, v.custodian ?? null, v.patient ?? null, current.rid);
+    return current.rid;
+  }
+
+  async put(resource: Resource & { id: string }, options: WriteOptions = {}): Promise<StoredVersion> {
+    const type = resource.resourceType;
+    const current = this.current(type, resource.id);
+    checkIfMatch(type, resource.id, current, options);
+    const versionId = String((current?.version ?? 0) + 1);
+    const lastUpdated = nextInstant(current?.last_updated);
+    const stored = { ...resource, meta: { ...resource.meta, versionId, lastUpdated } } as Resource;
+    const meta = {
+      versionId,
+      lastUpdated,
+      deleted: false,
+      method: options.method ?? (current && !current.deleted ? 'PUT' : 'POST'),
+      // Custody is decided by the first version and never moves.
+      custodian: current?.custodian ?? options.custodian,
+      patient: options.patient ?? current?.patient ?? undefined,
+    } as const;
+    const rid = this.write(type, resource.id, current, meta, JSON.stringify(stored));
+    this.index.write(rid, type, this.indexer(stored));
+    return dropUndefined({ type, id: resource.id, resource: stored, ...meta });
+  }
+
+  async remove(type: string, id: string, options: WriteOptions = {}): Promise<StoredVersion | undefined> {
+    const current = this.current(type, id);
+    checkIfMatch(type, id, current, options);
+    if (!current || current.deleted) return undefined;
+    const meta = {
+      versionId: String(current.version + 1),
+      lastUpdated: nextInstant(current.last_updated),
+      deleted: true,
+      method: 'DELETE',
+      custodian: current.custodian ?? undefined,
+      patient: current.patient ?? undefined,
+    } as const;
+    this.write(type, id, current, meta, null);
+    this.index.clear(current.rid);
+    return dropUndefined({ type, id, ...meta });
+  }
+
+  async enrol(patientId: string, org: string): Promise<void> {
+    this.sql.get('INSERT OR IGNORE INTO enrolments (patient_id, org, enrolled_at) VALUES (?, ?, ?)').run(patientId, org, new Date().toISOString());
+  }
+
+  /** Re-indexes up to `limit` current resources with rid > `afterRid`; returns the last rid seen. */
+  reindexAfter(afterRid: number, limit: number): { lastRid: number; count: number } {
+    const rows = this.sql
+      .get('SELECT r.rid, r.type, v.content FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.rid > ? AND r.deleted = 0 ORDER BY r.rid LIMIT ?')
+      .all(afterRid, limit) as { rid: number; type: string; content: string }[];
+    for (const row of rows) this.index.write(row.rid, row.type, this.indexer(JSON.parse(row.content) as Resource));
+    return { lastRid: rows.length ? rows[rows.length - 1]!.rid : afterRid, count: rows.length };
+  }
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
