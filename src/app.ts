@@ -17,9 +17,12 @@ import { notFound } from './fhir/outcome';
 import type { SearchRegistry } from './search/registry';
 import { OperationRegistry } from './fhir/operations';
 import { registerCoreOperations } from './fhir/core-operations';
+import { registerPrivacyOperations } from './privacy/operations';
 import { createTokenVerifier } from './auth/jwt';
 import { authenticate } from './http/authenticate';
 import { rateLimiter } from './http/rate-limit';
+import { AuditTrail } from './audit/recorder';
+import { failureEntry } from './audit/entries';
 
 export interface AppDeps {
   config: Config;
@@ -38,7 +41,7 @@ export function createApp(deps: AppDeps): Express {
     config: deps.config,
     validator: deps.validator ?? createResourceValidator(),
     registry: deps.registry,
-    operations: registerCoreOperations(new OperationRegistry()),
+    operations: registerPrivacyOperations(registerCoreOperations(new OperationRegistry())),
   };
   if (!deps.config.auth) throw new Error('createApp needs config.auth (see withDevSecrets for development)');
   const verify = createTokenVerifier(deps.config.auth);
@@ -72,7 +75,11 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(
     '/fhir',
-    authenticate(verify, logger),
+    authenticate(verify, logger, async (requestId, method, path) => {
+      const trail = new AuditTrail({ requestId });
+      trail.add(failureEntry(method, path.split('/').filter(Boolean), 401, 'login'));
+      await deps.store.unitOfWork((tx) => trail.flush(tx));
+    }),
     rateLimiter(deps.config.rateLimitPerMinute),
     express.raw({ type: () => true, limit: deps.config.bodyLimitBytes }),
     fhirHandler(ctx),

@@ -8,6 +8,7 @@ import type { Store } from '../store/port';
 import type { SearchRegistry } from '../search/registry';
 import type { OperationRegistry } from './operations';
 import type { Principal } from '../auth/principal';
+import type { AuditTrail } from '../audit/recorder';
 import { OperationOutcomeError, issue, outcome } from './outcome';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -27,6 +28,8 @@ export interface FhirRequest {
   requestId: string;
   /** The authenticated caller; absent only on the public metadata endpoint. */
   principal?: Principal;
+  /** What this request did, written to the audit trail with it. */
+  audit: AuditTrail;
 }
 
 export interface FhirResponse {

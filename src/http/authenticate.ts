@@ -20,20 +20,29 @@ function isPublic(req: Request): boolean {
   return (req.method === 'GET' || req.method === 'HEAD') && /^\/metadata\/?$/.test(req.path);
 }
 
+/** Called for each refused request, so that refusals reach the audit trail. */
+export type OnRefused = (requestId: string, method: string, path: string) => Promise<void>;
+
 /** Express middleware: verifies the token and stores the principal in res.locals. */
-export function authenticate(verify: (token: string) => Principal, logger: Logger) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+export function authenticate(verify: (token: string) => Principal, logger: Logger, onRefused: OnRefused) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     if (isPublic(req)) return next();
+    const refuse = async (err: OperationOutcomeError): Promise<void> => {
+      await onRefused(String(res.locals.requestId), req.method, req.path).catch((e: unknown) =>
+        logger.error({ requestId: res.locals.requestId, err: (e as Error).message }, 'audit of a refusal failed'),
+      );
+      next(err);
+    };
     const header = req.get('authorization');
-    if (!header) return next(unauthorized());
+    if (!header) return refuse(unauthorized());
     const m = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/.exec(header.trim());
-    if (!m) return next(unauthorized('invalid_token'));
+    if (!m) return refuse(unauthorized('invalid_token'));
     try {
       res.locals.principal = verify(m[1]!);
-      next();
     } catch (err) {
       logger.info({ requestId: res.locals.requestId, reason: (err as Error).message }, 'token refused');
-      next(unauthorized('invalid_token'));
+      return refuse(unauthorized('invalid_token'));
     }
+    next();
   };
 }

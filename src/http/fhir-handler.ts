@@ -3,7 +3,8 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { FhirContext, FhirRequest, HttpMethod, QueryPairs } from '../fhir/context';
-import { route } from '../fhir/router';
+import { handle } from '../fhir/handle';
+import { AuditTrail } from '../audit/recorder';
 import { badRequest } from '../fhir/outcome';
 import { bodyKind, checkAcceptable } from './negotiate';
 import { decodeUtf8, parseJsonBody } from './json-body';
@@ -50,7 +51,9 @@ export function toFhirRequest(req: Request, requestId: string, maxDepth: number,
   }
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-  return { method: req.method as HttpMethod, path, query, headers, body, requestId, principal };
+  const purpose = headers['x-purpose-of-use'];
+  const audit = new AuditTrail({ principal, requestId, ...(purpose && /^[A-Z]{2,16}$/.test(purpose) ? { purposeOfUse: purpose } : {}) });
+  return { method: req.method as HttpMethod, path, query, headers, body, requestId, principal, audit };
 }
 
 /** The express handler for everything under /fhir. */
@@ -58,7 +61,7 @@ export function fhirHandler(ctx: FhirContext) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const fhirReq = toFhirRequest(req, String(res.locals.requestId), ctx.config.maxJsonDepth, res.locals.principal as Principal | undefined);
-      const out = await route(ctx, fhirReq);
+      const out = await handle(ctx, fhirReq);
       res.status(out.status);
       for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
       if (out.body && req.method !== 'HEAD') {

@@ -3,7 +3,7 @@
  * Versioning follows http://hl7.org/fhir/R4/http.html#versioning: every version is kept,
  * delete writes a deleted version, `meta.versionId`/`meta.lastUpdated` are the store's.
  */
-import type { Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import type { Predicate, SearchPlan } from '../search/plan';
 
 /** One stored version of a resource. `resource` is absent for a deleted version. */
@@ -21,6 +21,19 @@ export interface StoredVersion {
   patient?: string;
   /** The HTTP method that produced this version (history entries report it). */
   method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+}
+
+/** Pseudonym kinds: the card's client code, and the keyed hash of a UIC. */
+export type PseudonymKind = 'client-code' | 'uic-hash';
+
+/** One link of the audit hash chain, with the event it covers. */
+export interface AuditLink {
+  seq: number;
+  eventId: string;
+  prevHash: string;
+  hash: string;
+  /** The stored AuditEvent JSON exactly as hashed, or undefined when the event row is missing. */
+  content?: string;
 }
 
 /** Options for writing a version. */
@@ -93,6 +106,20 @@ export interface StoreTx extends StoreReader {
   remove(type: string, id: string, options?: WriteOptions): Promise<StoredVersion | undefined>;
   /** Enrols a client at an organisation (idempotent). */
   enrol(patientId: string, org: string): Promise<void>;
+  /** Binds a pseudonym to a client; false when the pseudonym is already bound (a collision or a duplicate). */
+  claimPseudonym(kind: PseudonymKind, key: string, patientId: string): Promise<boolean>;
+  /** Binds an existing pseudonym to another client (its old client was deleted or erased). */
+  rebindPseudonym(kind: PseudonymKind, key: string, patientId: string): Promise<void>;
+  /** The client a pseudonym is bound to. */
+  findPseudonym(kind: PseudonymKind, key: string): Promise<string | undefined>;
+  /** Appends an AuditEvent (server-assigned id), held by `custodian`, to the store and to the hash chain. */
+  appendAudit(event: AuditEvent, custodian?: string): Promise<StoredVersion>;
+  /**
+   * Right to erasure: removes the client's Patient and every resource in its compartment, with all
+   * their versions, index rows, enrolments and pseudonyms. Audit events stay (they name only the
+   * client code). Returns how many resources were removed.
+   */
+  erasePatient(patientId: string): Promise<number>;
 }
 
 /** The store. Units of work are serialisable with respect to each other. */
@@ -108,6 +135,12 @@ export interface Store extends StoreReader {
    * short unit of work so reads and writes go on meanwhile. Returns how many were indexed.
    */
   reindex(options?: { batchSize?: number; onBatch?: (done: number) => void }): Promise<number>;
+  /** Reads the audit chain in order, `limit` links after `afterSeq` (for verification). */
+  auditChain(afterSeq: number, limit: number): Promise<AuditLink[]>;
+  /** The chain head recorded at the last append: `seq` and `hash`, or undefined when empty. */
+  auditHead(): Promise<{ seq: number; hash: string } | undefined>;
+  /** Makes removed data unrecoverable from the storage files (after an erasure). */
+  purge(): Promise<void>;
   /** Resolves when the store answers; used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -191,7 +191,7 @@ describe(':missing on every type', () => {
   test.each([
     ['Patient?birthdate:missing=true', ['cy']],
     ['Patient?birthdate:missing=false', ['ana', 'bo']],
-    ['Patient?identifier:missing=true', ['bo', 'cy']],
+    ['Patient?_profile:missing=true', ['bo', 'cy']],
     ['Observation?subject:missing=true', ['untyped']],
     ['Observation?value-quantity:missing=false', ['crp', 'vl1', 'vl2']],
     ['Organization?name:missing=false', ['clinic', 'dic']],

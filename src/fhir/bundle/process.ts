@@ -14,7 +14,8 @@ import { route } from '../router';
 import { type EntryRequest, readEntryRequest } from './entry';
 import { isConditionalReference, rewriteReferences } from './references';
 import { type WriteResult, conditionalDeleteIn, createIn, deleteIn, findConditional, patchIn, updateIn } from '../interactions/write';
-import { actorOf, parseConditionalQuery } from '../interactions/rest';
+import { actorOf, auditWrite, parseConditionalQuery } from '../interactions/rest';
+import { failureEntry } from '../../audit/entries';
 import { isSupportedType } from '../resource-types';
 
 /** Most entries one Bundle may carry; larger uploads belong to bulk import. */
@@ -42,7 +43,8 @@ function withinTx(ctx: FhirContext, tx: StoreTx): FhirContext {
   return { ...ctx, store };
 }
 
-function writeEntry(req: FhirRequest, base: string, r: WriteResult): BundleEntry {
+function writeEntry(req: FhirRequest, base: string, r: WriteResult, subtype = 'create'): BundleEntry {
+  auditWrite(req, subtype, r);
   const response: BundleEntryResponse = {
     status: statusLine(r.status),
     location: versionUrl(base, r.version),
@@ -105,7 +107,7 @@ async function runWrite(ctx: FhirContext, req: FhirRequest, tx: StoreTx, e: Entr
         return writeEntry(req, base, await createIn(ctx, tx, type, e.entry.resource, actor, { id: target }));
       }
       const body = { ...(e.entry.resource as object), id: target };
-      return writeEntry(req, base, await updateIn(ctx, tx, type, target, body, actor, ifMatchOf(e)));
+      return writeEntry(req, base, await updateIn(ctx, tx, type, target, body, actor, ifMatchOf(e)), 'update');
     }
     case 'PATCH': {
       if (rid === undefined) throw badRequest('PATCH entries take request.url [type]/[id]', `Bundle.entry[${e.index}].request.url`);
@@ -120,10 +122,11 @@ async function runWrite(ctx: FhirContext, req: FhirRequest, tx: StoreTx, e: Entr
       } catch {
         throw badRequest('The Binary data is not a JSON Patch document', `Bundle.entry[${e.index}].resource.data`);
       }
-      return writeEntry(req, base, await patchIn(ctx, tx, type, rid, patch, actor, ifMatchOf(e)));
+      return writeEntry(req, base, await patchIn(ctx, tx, type, rid, patch, actor, ifMatchOf(e)), 'patch');
     }
     case 'DELETE': {
       const r = rid !== undefined ? await deleteIn(tx, type, rid, actor, ifMatchOf(e)) : await conditionalDeleteIn(ctx, tx, type, e.query, actor);
+      auditWrite(req, 'delete', r);
       return { response: { status: statusLine(r.status), ...(r.version ? { etag: etag(r.version.versionId) } : {}) } };
     }
     default:
@@ -219,6 +222,7 @@ async function transaction(ctx: FhirContext, req: FhirRequest, bundle: Bundle): 
         throw entryError(err, e.index, e.path[0]);
       }
     }
+    await req.audit.flush(tx);
   });
   return { resourceType: 'Bundle', type: 'transaction-response', entry: out };
 }
@@ -235,10 +239,20 @@ async function batch(ctx: FhirContext, req: FhirRequest, bundle: Bundle): Promis
     try {
       const e = readEntryRequest(raw, i, base);
       if (e.method === 'GET' || e.method === 'HEAD') out.push(await runRead(ctx, req, e));
-      else out.push(await ctx.store.unitOfWork((tx) => runWrite(ctx, req, tx, e)));
+      else {
+        out.push(
+          await ctx.store.unitOfWork(async (tx) => {
+            const entry = await runWrite(ctx, req, tx, e);
+            await req.audit.flush(tx);
+            return entry;
+          }),
+        );
+      }
     } catch (err) {
       if (!(err instanceof OperationOutcomeError)) throw err;
       const failed = entryError(err, i, raw.request?.url?.split(/[/?]/)[0]) as OperationOutcomeError;
+      req.audit.add(failureEntry(raw.request?.method ?? 'GET', (raw.request?.url ?? '').split('?')[0]!.split('/').filter(Boolean), failed.status, failed.outcome.issue?.[0]?.code ?? 'error'));
+      await ctx.store.unitOfWork((tx) => req.audit.flush(tx));
       out.push({ response: { status: String(failed.status), outcome: failed.outcome } });
     }
   }

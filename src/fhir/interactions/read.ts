@@ -12,6 +12,7 @@ import type { StoredVersion } from '../../store/port';
 import { parseDateRange } from '../../search/ranges';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../search/parse';
 import { pageLinks } from '../links';
+import { instanceEntry, queryEntry } from '../../audit/entries';
 
 function found(v: StoredVersion | undefined, type: string, id: string): StoredVersion & { resource: Resource } {
   if (!v) throw notFound(`${type}/${id} not found`);
@@ -34,6 +35,7 @@ export async function visibleCurrent(ctx: FhirContext, req: FhirRequest, type: s
 /** GET [type]/[id] */
 export async function read(ctx: FhirContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
   const v = found(await visibleCurrent(ctx, req, type, id), type, id);
+  req.audit.add(instanceEntry('R', 'read', v));
   return { status: 200, headers: versionHeaders(v), body: applyShape(v.resource, readShape(req.query)) };
 }
 
@@ -41,6 +43,7 @@ export async function read(ctx: FhirContext, req: FhirRequest, type: string, id:
 export async function vread(ctx: FhirContext, req: FhirRequest, type: string, id: string, vid: string): Promise<FhirResponse> {
   if (!(await visibleCurrent(ctx, req, type, id))) throw notFound(`${type}/${id} not found`);
   const v = found(await ctx.store.vread(type, id, vid), `${type}/${id}/_history`, vid);
+  req.audit.add(instanceEntry('R', 'vread', v));
   return { status: 200, headers: versionHeaders(v), body: applyShape(v.resource, readShape(req.query)) };
 }
 
@@ -88,6 +91,7 @@ export async function history(ctx: FhirContext, req: FhirRequest, type?: string,
     cursor: queryValues(req.query, '_cursor')[0],
     visibility: visibility(principal),
   });
+  req.audit.add(queryEntry(id ? 'history-instance' : type ? 'history-type' : 'history-system', type ? [type] : ['*'], page.entries));
   const base = ctx.config.baseUrl;
   const path = [type, id, '_history'].filter(Boolean).join('/');
   const kept = req.query.filter(([k]) => ['_since', '_at', '_count'].includes(k));

@@ -5,9 +5,12 @@ import type { FhirContext, FhirRequest, FhirResponse, QueryPairs } from '../cont
 import { header, principalOf } from '../context';
 import { badRequest, informational } from '../outcome';
 import { parseETag, versionHeaders, writeResponse } from '../respond';
+import type { StoreTx } from '../../store/port';
+import { instanceEntry } from '../../audit/entries';
 import {
   type DeleteResult,
   type WriteActor,
+  type WriteResult,
   conditionalDeleteIn,
   conditionalUpdateIn,
   createIn,
@@ -41,41 +44,58 @@ function deleteResponse(r: DeleteResult): FhirResponse {
   return { status: r.status, headers: r.version ? { ETag: versionHeaders(r.version).ETag! } : {}, body: informational(r.message) };
 }
 
+/** Records a write in the request's audit trail. */
+export function auditWrite(req: FhirRequest, subtype: string, r: WriteResult | DeleteResult): void {
+  if (!r.version) return;
+  const action = subtype === 'delete' ? 'D' : r.status === 201 ? 'C' : subtype === 'create' ? 'R' : 'U';
+  req.audit.add(instanceEntry(action, subtype, r.version));
+}
+
+/** Runs one write in its own unit of work, with its audit events committed alongside. */
+function writeUnit<T extends WriteResult | DeleteResult>(ctx: FhirContext, req: FhirRequest, subtype: string, work: (tx: StoreTx) => Promise<T>): Promise<T> {
+  return ctx.store.unitOfWork(async (tx) => {
+    const r = await work(tx);
+    auditWrite(req, subtype, r);
+    await req.audit.flush(tx);
+    return r;
+  });
+}
+
 /** POST [type] */
 export async function create(ctx: FhirContext, req: FhirRequest, type: string): Promise<FhirResponse> {
   const ine = header(req, 'if-none-exist');
   const cond = ine === undefined ? undefined : parseConditionalQuery(ine);
-  const r = await ctx.store.unitOfWork((tx) => createIn(ctx, tx, type, req.body, actorOf(req), { ifNoneExist: cond }));
+  const r = await writeUnit(ctx, req, 'create', (tx) => createIn(ctx, tx, type, req.body, actorOf(req), { ifNoneExist: cond }));
   return writeResponse(req, ctx.config.baseUrl, r.status, r.version, r.message);
 }
 
 /** PUT [type]/[id] */
 export async function update(ctx: FhirContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
   const ifMatch = ifMatchOf(req);
-  const r = await ctx.store.unitOfWork((tx) => updateIn(ctx, tx, type, id, req.body, actorOf(req), ifMatch));
+  const r = await writeUnit(ctx, req, 'update', (tx) => updateIn(ctx, tx, type, id, req.body, actorOf(req), ifMatch));
   return writeResponse(req, ctx.config.baseUrl, r.status, r.version, r.message);
 }
 
 /** PUT [type]?criteria */
 export async function conditionalUpdate(ctx: FhirContext, req: FhirRequest, type: string): Promise<FhirResponse> {
-  const r = await ctx.store.unitOfWork((tx) => conditionalUpdateIn(ctx, tx, type, req.query, req.body, actorOf(req)));
+  const r = await writeUnit(ctx, req, 'update', (tx) => conditionalUpdateIn(ctx, tx, type, req.query, req.body, actorOf(req)));
   return writeResponse(req, ctx.config.baseUrl, r.status, r.version, r.message);
 }
 
 /** PATCH [type]/[id] with application/json-patch+json */
 export async function patch(ctx: FhirContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
   const ifMatch = ifMatchOf(req);
-  const r = await ctx.store.unitOfWork((tx) => patchIn(ctx, tx, type, id, req.body, actorOf(req), ifMatch));
+  const r = await writeUnit(ctx, req, 'patch', (tx) => patchIn(ctx, tx, type, id, req.body, actorOf(req), ifMatch));
   return writeResponse(req, ctx.config.baseUrl, r.status, r.version, r.message);
 }
 
 /** DELETE [type]/[id] */
 export async function remove(ctx: FhirContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
   const ifMatch = ifMatchOf(req);
-  return deleteResponse(await ctx.store.unitOfWork((tx) => deleteIn(tx, type, id, actorOf(req), ifMatch)));
+  return deleteResponse(await writeUnit(ctx, req, 'delete', (tx) => deleteIn(tx, type, id, actorOf(req), ifMatch)));
 }
 
 /** DELETE [type]?criteria */
 export async function conditionalDelete(ctx: FhirContext, req: FhirRequest, type: string): Promise<FhirResponse> {
-  return deleteResponse(await ctx.store.unitOfWork((tx) => conditionalDeleteIn(ctx, tx, type, req.query, actorOf(req))));
+  return deleteResponse(await writeUnit(ctx, req, 'delete', (tx) => conditionalDeleteIn(ctx, tx, type, req.query, actorOf(req))));
 }

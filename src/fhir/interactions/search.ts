@@ -16,6 +16,7 @@ import { parseDateRange } from '../../search/ranges';
 import { compartmentTypes, inPatientCompartment } from '../../search/compartment';
 import { SUPPORTED_TYPES, isSupportedType } from '../resource-types';
 import { pageLinks } from '../links';
+import { queryEntry } from '../../audit/entries';
 
 interface SearchScope {
   types: string[];
@@ -31,6 +32,7 @@ async function searchBundle(ctx: FhirContext, req: FhirRequest, scope: SearchSco
   plan.where.push(...(scope.where ?? []));
   plan.visibility = visibility(principalOf(req));
   const result = await ctx.store.search(plan);
+  req.audit.add(queryEntry(scope.path ? (scope.path.includes('$everything') ? '$everything' : 'search-type') : 'search-system', scope.types.length > 5 ? ['*'] : scope.types, [...result.matches, ...result.included]));
   const base = ctx.config.baseUrl;
   const entry: BundleEntry[] = result.matches.map((v) => ({
     fullUrl: `${base}/${v.type}/${v.id}`,

@@ -16,6 +16,8 @@ import { applyJsonPatch } from '../json-patch';
 import type { Principal } from '../../auth/principal';
 import { assertAllowed, canSee, mayChange, visibility } from '../../policy/access';
 import { guardResource } from '../guards';
+import { assignClientCode } from '../../privacy/client-code-assign';
+import type { Patient } from '@medplum/fhirtypes';
 
 export interface WriteResult {
   status: number;
@@ -108,7 +110,8 @@ export async function createIn(
   }
   const id = opts.id ?? randomUUID();
   const patient = await clientOf(ctx, tx, { ...resource, id }, actor.principal);
-  const version = await tx.put({ ...resource, id }, { custodian: actor.principal.org, patient, method: 'POST' });
+  const toStore = type === 'Patient' ? await assignClientCode(tx, { ...(resource as Patient), id }) : { ...resource, id };
+  const version = await tx.put(toStore, { custodian: actor.principal.org, patient, method: 'POST' });
   if (type === 'Patient') await tx.enrol(id, actor.principal.org);
   return { status: 201, version, message: `Created ${type}/${id}` };
 }
@@ -134,8 +137,9 @@ export async function updateIn(
     await assertMayChange(tx, current, actor.principal);
   }
   const patient = await clientOf(ctx, tx, { ...resource, id }, actor.principal);
+  const toStore = type === 'Patient' ? await assignClientCode(tx, { ...(resource as Patient), id }, exists?.resource as Patient | undefined) : { ...resource, id };
   const version = await tx
-    .put({ ...resource, id }, { custodian: actor.principal.org, patient, ifMatchVersion: ifMatch, method: 'PUT' })
+    .put(toStore, { custodian: actor.principal.org, patient, ifMatchVersion: ifMatch, method: 'PUT' })
     .catch(conflictToPrecondition);
   const created = !current || current.deleted;
   if (created && type === 'Patient') await tx.enrol(id, actor.principal.org);
@@ -176,8 +180,9 @@ export async function patchIn(
   if (patched.resourceType !== type || patched.id !== id) throw unprocessable('A patch may not change resourceType or id', `${type}.id`);
   const resource = prepareResource(ctx, type, patched);
   const patient = await clientOf(ctx, tx, { ...resource, id }, actor.principal);
+  const toStore = type === 'Patient' ? await assignClientCode(tx, { ...(resource as Patient), id }, current.resource as Patient) : { ...resource, id };
   const version = await tx
-    .put({ ...resource, id }, { patient, ifMatchVersion: current.versionId, method: 'PATCH' })
+    .put(toStore, { patient, ifMatchVersion: current.versionId, method: 'PATCH' })
     .catch(conflictToPrecondition);
   return { status: 200, version, message: `Patched ${type}/${id}` };
 }

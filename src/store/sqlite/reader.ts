@@ -1,6 +1,6 @@
 /** Reads on one embedded-store connection: the committed view, or inside a unit of work. */
 import type Database from 'better-sqlite3';
-import type { HistoryPage, HistoryQuery, SearchResult, StoreReader, StoredVersion } from '../port';
+import type { AuditLink, HistoryPage, HistoryQuery, SearchResult, StoreReader, StoredVersion } from '../port';
 import type { SearchPlan } from '../../search/plan';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { type VersionRow, rowToVersion } from './rows';
@@ -65,6 +65,26 @@ export class SqliteReader implements StoreReader {
 
   async search(plan: SearchPlan): Promise<SearchResult> {
     return this.searcher.run(plan);
+  }
+
+  /** Audit chain links after `afterSeq`, with the stored event JSON. */
+  auditChain(afterSeq: number, limit: number): AuditLink[] {
+    const rows = this.sql
+      .get(
+        `SELECT c.seq, c.event_id, c.prev_hash, c.hash, v.content FROM audit_chain c
+         LEFT JOIN versions v ON v.type = 'AuditEvent' AND v.id = c.event_id AND v.version = 1
+         WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
+      )
+      .all(afterSeq, limit) as { seq: number; event_id: string; prev_hash: string; hash: string; content: string | null }[];
+    return rows.map((r) => ({ seq: r.seq, eventId: r.event_id, prevHash: r.prev_hash, hash: r.hash, ...(r.content !== null ? { content: r.content } : {}) }));
+  }
+
+  /** The head recorded at the last append. */
+  auditHead(): { seq: number; hash: string } | undefined {
+    const row = this.sql.get("SELECT value FROM meta WHERE key = 'audit_head'").get() as { value: string } | undefined;
+    if (!row) return undefined;
+    const [seq, hash] = row.value.split(':');
+    return { seq: Number(seq), hash: hash! };
   }
 
   async enrolments(patientId: string): Promise<string[]> {

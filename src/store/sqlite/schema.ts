@@ -45,6 +45,23 @@ CREATE TABLE IF NOT EXISTS enrolments (
   PRIMARY KEY (patient_id, org)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS enrolments_by_org ON enrolments (org, patient_id);
+
+-- Client codes and keyed UIC hashes, each bound to one client; never the UIC itself.
+CREATE TABLE IF NOT EXISTS pseudonyms (
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS pseudonyms_by_patient ON pseudonyms (patient_id);
+
+-- The audit hash chain: hash = SHA-256(prev_hash || event JSON); the head is kept in meta.
+CREATE TABLE IF NOT EXISTS audit_chain (
+  seq INTEGER PRIMARY KEY,
+  event_id TEXT NOT NULL UNIQUE,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
 `;
 
 /**

@@ -23,6 +23,8 @@ function openConnection(file: string, readonly: boolean): Database.Database {
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a process crash (SIGKILL); only power loss can drop the last commits.
     db.pragma('synchronous = NORMAL');
+    // Erased client data must not linger in free pages.
+    db.pragma('secure_delete = ON');
   }
   db.pragma('cache_size = -32000');
   return db;
@@ -72,6 +74,14 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     search: (plan) => committed.search(plan),
     enrolments: (patientId) => committed.enrolments(patientId),
     unitOfWork,
+    auditChain: async (afterSeq, limit) => committed.auditChain(afterSeq, limit),
+    auditHead: async () => committed.auditHead(),
+    async purge() {
+      // Fold the WAL into the main file and truncate it, so erased pages survive in neither.
+      await mutex.run(async () => {
+        writer.pragma('wal_checkpoint(TRUNCATE)');
+      });
+    },
     async reindex(opts = {}) {
       const batchSize = opts.batchSize ?? 500;
       let afterRid = 0;

@@ -1,7 +1,9 @@
 /** Writes inside a unit of work on the embedded store's write connection. */
 import type Database from 'better-sqlite3';
-import type { Resource } from '@medplum/fhirtypes';
-import { type StoreTx, type StoredVersion, type WriteOptions, VersionConflictError } from '../port';
+import { randomUUID } from 'node:crypto';
+import type { AuditEvent, Resource } from '@medplum/fhirtypes';
+import { GENESIS_HASH, linkHash } from '../../audit/chain';
+import { type PseudonymKind, type StoreTx, type StoredVersion, type WriteOptions, VersionConflictError } from '../port';
 import type { IndexRows } from '../../search/index-rows';
 import { IndexWriter } from './index-write';
 import { SqliteReader } from './reader';
@@ -65,6 +67,11 @@ export class SqliteTx extends SqliteReader implements StoreTx {
   }
 
   async put(resource: Resource & { id: string }, options: WriteOptions = {}): Promise<StoredVersion> {
+    return this.putContent(resource, options).version;
+  }
+
+  /** put, also returning the exact JSON stored (the audit chain hashes it). */
+  private putContent(resource: Resource & { id: string }, options: WriteOptions): { version: StoredVersion; content: string } {
     const type = resource.resourceType;
     const current = this.current(type, resource.id);
     checkIfMatch(type, resource.id, current, options);
@@ -80,9 +87,10 @@ export class SqliteTx extends SqliteReader implements StoreTx {
       custodian: current?.custodian ?? options.custodian,
       patient: options.patient ?? current?.patient ?? undefined,
     } as const;
-    const rid = this.write(type, resource.id, current, meta, JSON.stringify(stored));
+    const content = JSON.stringify(stored);
+    const rid = this.write(type, resource.id, current, meta, content);
     this.index.write(rid, type, this.indexer(stored));
-    return dropUndefined({ type, id: resource.id, resource: stored, ...meta });
+    return { version: dropUndefined({ type, id: resource.id, resource: stored, ...meta }), content };
   }
 
   async remove(type: string, id: string, options: WriteOptions = {}): Promise<StoredVersion | undefined> {
@@ -104,6 +112,44 @@ export class SqliteTx extends SqliteReader implements StoreTx {
 
   async enrol(patientId: string, org: string): Promise<void> {
     this.sql.get('INSERT OR IGNORE INTO enrolments (patient_id, org, enrolled_at) VALUES (?, ?, ?)').run(patientId, org, new Date().toISOString());
+  }
+
+  async claimPseudonym(kind: PseudonymKind, key: string, patientId: string): Promise<boolean> {
+    return this.sql.get('INSERT OR IGNORE INTO pseudonyms (kind, key, patient_id) VALUES (?, ?, ?)').run(kind, key, patientId).changes === 1;
+  }
+
+  async rebindPseudonym(kind: PseudonymKind, key: string, patientId: string): Promise<void> {
+    this.sql.get('UPDATE pseudonyms SET patient_id = ? WHERE kind = ? AND key = ?').run(patientId, kind, key);
+  }
+
+  async findPseudonym(kind: PseudonymKind, key: string): Promise<string | undefined> {
+    return (this.sql.get('SELECT patient_id FROM pseudonyms WHERE kind = ? AND key = ?').get(kind, key) as { patient_id: string } | undefined)?.patient_id;
+  }
+
+  async appendAudit(event: AuditEvent, custodian?: string): Promise<StoredVersion> {
+    const { version, content } = this.putContent({ ...event, id: randomUUID() }, { custodian, method: 'POST' });
+    const head = this.sql.get('SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const seq = (head?.seq ?? 0) + 1;
+    const hash = linkHash(head?.hash ?? GENESIS_HASH, content);
+    this.sql.get('INSERT INTO audit_chain (seq, event_id, prev_hash, hash) VALUES (?, ?, ?, ?)').run(seq, version.id, head?.hash ?? GENESIS_HASH, hash);
+    this.sql.get("INSERT INTO meta (key, value) VALUES ('audit_head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(`${seq}:${hash}`);
+    return version;
+  }
+
+  async erasePatient(patientId: string): Promise<number> {
+    const rows = this.sql
+      .get("SELECT rid, type, id FROM resources WHERE patient = ? OR (type = 'Patient' AND id = ?)")
+      .all(patientId, patientId) as { rid: number; type: string; id: string }[];
+    for (const r of rows) {
+      this.index.clear(r.rid);
+      this.sql.get('DELETE FROM versions WHERE type = ? AND id = ?').run(r.type, r.id);
+      this.sql.get('DELETE FROM resources WHERE rid = ?').run(r.rid);
+    }
+    // Versions that were about the client before being moved elsewhere go too.
+    this.sql.get('DELETE FROM versions WHERE patient = ?').run(patientId);
+    this.sql.get('DELETE FROM enrolments WHERE patient_id = ?').run(patientId);
+    this.sql.get('DELETE FROM pseudonyms WHERE patient_id = ?').run(patientId);
+    return rows.length;
   }
 
   /** Re-indexes up to `limit` current resources with rid > `afterRid`; returns the last rid seen. */

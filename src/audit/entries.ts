@@ -1,0 +1,51 @@
+/** Audit entries for the common interactions, so every handler records them the same way. */
+import type { StoredVersion } from '../store/port';
+import type { AuditAction, AuditEntry, AuditOutcome } from './events';
+import { ID_PATTERN } from '../fhir/resource-types';
+
+/** The clients a set of stored resources is about. */
+export function patientsOf(versions: StoredVersion[]): string[] {
+  const ids = new Set<string>();
+  for (const v of versions) {
+    if (v.type === 'Patient') ids.add(v.id);
+    else if (v.patient) ids.add(v.patient);
+  }
+  return [...ids];
+}
+
+/**
+ * A successful access to one resource version. A Patient is named by its client code only (via
+ * patientIds), never by reference: its id would outlive an erasure in the audit trail.
+ */
+export function instanceEntry(action: AuditAction, subtype: string, v: StoredVersion): AuditEntry {
+  return { action, subtype, outcome: '0', ...(v.type === 'Patient' ? {} : { references: [`${v.type}/${v.id}`] }), patientIds: patientsOf([v]) };
+}
+
+/** A successful search or history listing. */
+export function queryEntry(subtype: string, types: string[], results: StoredVersion[]): AuditEntry {
+  return { action: 'R', subtype, outcome: '0', query: { types, results: results.length }, patientIds: patientsOf(results) };
+}
+
+/** What a failed request was trying to do, inferred from its method and path. */
+export function failureEntry(method: string, path: string[], status: number, message: string): AuditEntry {
+  const [a, b, c] = path;
+  const op = path.find((s) => s.startsWith('$'));
+  let action: AuditAction = method === 'POST' ? 'C' : method === 'PUT' || method === 'PATCH' ? 'U' : method === 'DELETE' ? 'D' : 'R';
+  let subtype: string;
+  if (op) {
+    action = 'E';
+    subtype = op;
+  } else if (a === undefined) {
+    action = method === 'POST' ? 'E' : 'R';
+    subtype = method === 'POST' ? 'transaction' : 'search-system';
+  } else if (b === undefined || b === '_search') {
+    subtype = { GET: 'search-type', HEAD: 'search-type', POST: b ? 'search-type' : 'create', PUT: 'update', DELETE: 'delete', PATCH: 'patch' }[method] ?? 'read';
+    if (b === '_search') action = 'R';
+  } else if (b === '_history') subtype = 'history-type';
+  else if (c === '_history') subtype = path[3] ? 'vread' : 'history-instance';
+  else subtype = { GET: 'read', HEAD: 'read', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[method] ?? 'read';
+  const outcome: AuditOutcome = status >= 500 ? '8' : '4';
+  // A refused request names no client: not by Patient id (see instanceEntry), not by code (the caller may not know it).
+  const references = a && /^[A-Z][A-Za-z]{1,40}$/.test(a) && a !== 'Patient' && b && ID_PATTERN.test(b) ? [`${a}/${b}`] : undefined;
+  return { action, subtype, outcome, outcomeDesc: `${status}: ${message}`.slice(0, 200), ...(references ? { references } : {}) };
+}

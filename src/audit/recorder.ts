@@ -1,0 +1,50 @@
+/**
+ * Writing collected audit entries: inside the unit of work of the write they record, or in a
+ * unit of work of their own for reads and refusals. Client codes are looked up in the same
+ * unit of work, so an event never names a client by Patient id.
+ */
+import type { StoreReader, StoreTx } from '../store/port';
+import { CLIENT_CODE_SYSTEM } from '../privacy/client-code';
+import { type AuditContext, type AuditEntry, buildAuditEvent } from './events';
+
+/** The entries a request has collected but not yet written. */
+export class AuditTrail {
+  private pending: AuditEntry[] = [];
+
+  constructor(readonly context: AuditContext) {}
+
+  add(entry: AuditEntry): void {
+    this.pending.push(entry);
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Writes and clears the pending entries on `tx`. */
+  async flush(tx: StoreTx): Promise<void> {
+    if (!this.pending.length) return;
+    const entries = this.pending;
+    this.pending = [];
+    const codes = await clientCodes(tx, entries.flatMap((e) => e.patientIds ?? []));
+    const custodian = this.context.principal?.org;
+    for (const entry of entries) await tx.appendAudit(buildAuditEvent(this.context, entry, codes), custodian);
+  }
+
+  /** Forgets pending entries (their unit of work rolled back; the caller records the failure instead). */
+  discard(): void {
+    this.pending = [];
+  }
+}
+
+async function clientCodes(store: StoreReader, patientIds: string[]): Promise<Map<string, string>> {
+  const codes = new Map<string, string>();
+  for (const id of new Set(patientIds)) {
+    const p = await store.read('Patient', id);
+    const code = (p?.resource as { identifier?: { system?: string; value?: string }[] } | undefined)?.identifier?.find(
+      (i) => i.system === CLIENT_CODE_SYSTEM,
+    )?.value;
+    if (code) codes.set(id, code);
+  }
+  return codes;
+}
