@@ -2,6 +2,8 @@
  * Throughput/latency benchmark: linkcare against two hello-world baselines measured in the same
  * run, so results are read as ratios that survive a shared, noisy machine. See bench/README.md.
  */
+import { randomBytes } from 'node:crypto';
+import { signDevToken } from '../src/auth/jwt';
 import autocannon from 'autocannon';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -17,8 +19,14 @@ const CONNECTIONS = 10;
 const SEED_PATIENTS = 1000;
 const BUNDLE_SIZE = 100;
 const START_TIMEOUT_MS = 60_000;
-// Sent with every request of every scenario; the Bearer token goes here once auth exists.
-const headers: Record<string, string> = { accept: 'application/fhir+json' };
+// The server runs with authentication, access control and audit on, as in production: every
+// request carries a clinician's token for one organisation.
+const BENCH_SECRET = randomBytes(48).toString('base64');
+const BENCH_PSEUDONYM_KEY = randomBytes(32).toString('base64');
+const headers: Record<string, string> = {
+  accept: 'application/fhir+json',
+  authorization: `Bearer ${signDevToken(BENCH_SECRET, { sub: 'bench', org: 'bench-org', roles: ['clinician', 'admin'], ttlSeconds: 3600 })}`,
+};
 
 const PATIENT = JSON.stringify({ resourceType: 'Patient', gender: 'female', birthDate: '1990' });
 
@@ -67,7 +75,10 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       DATABASE_URL: `sqlite:${join(dataDir, 'bench.sqlite')}`,
       LOG_LEVEL: 'silent',
-      NODE_ENV: 'development',
+      NODE_ENV: 'production',
+      AUTH_JWT_SECRET: BENCH_SECRET,
+      PSEUDONYM_KEY: BENCH_PSEUDONYM_KEY,
+      RATE_LIMIT_PER_MINUTE: '1000000',
     }, '/healthz');
 
     log(`seeding ${SEED_PATIENTS} patients for the read scenario`);

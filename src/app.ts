@@ -23,6 +23,7 @@ import { authenticate } from './http/authenticate';
 import { rateLimiter } from './http/rate-limit';
 import { AuditTrail } from './audit/recorder';
 import { failureEntry } from './audit/entries';
+import { AuditGroupCommit } from './audit/group-commit';
 
 export interface AppDeps {
   config: Config;
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps): Express {
     validator: deps.validator ?? createResourceValidator(),
     registry: deps.registry,
     operations: registerPrivacyOperations(registerCoreOperations(new OperationRegistry())),
+    audit: new AuditGroupCommit(deps.store),
   };
   if (!deps.config.auth) throw new Error('createApp needs config.auth (see withDevSecrets for development)');
   const verify = createTokenVerifier(deps.config.auth);
@@ -78,7 +80,7 @@ export function createApp(deps: AppDeps): Express {
     authenticate(verify, logger, async (requestId, method, path) => {
       const trail = new AuditTrail({ requestId });
       trail.add(failureEntry(method, path.split('/').filter(Boolean), 401, 'login'));
-      await deps.store.unitOfWork((tx) => trail.flush(tx));
+      await ctx.audit.commit(trail);
     }),
     rateLimiter(deps.config.rateLimitPerMinute),
     express.raw({ type: () => true, limit: deps.config.bodyLimitBytes }),

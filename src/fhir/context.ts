@@ -9,6 +9,7 @@ import type { SearchRegistry } from '../search/registry';
 import type { OperationRegistry } from './operations';
 import type { Principal } from '../auth/principal';
 import type { AuditTrail } from '../audit/recorder';
+import type { AuditGroupCommit } from '../audit/group-commit';
 import { OperationOutcomeError, issue, outcome } from './outcome';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -50,6 +51,8 @@ export interface FhirContext {
   validator: ResourceValidator;
   registry: SearchRegistry;
   operations: OperationRegistry;
+  /** Commits the audit events of reads and refusals, batched. */
+  audit: AuditGroupCommit;
 }
 
 /** The caller, or 401 when the request is not authenticated. */

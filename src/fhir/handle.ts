@@ -16,7 +16,7 @@ function audited(req: FhirRequest): boolean {
 export async function handle(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   try {
     const res = await route(ctx, req);
-    if (req.audit.size) await ctx.store.unitOfWork((tx) => req.audit.flush(tx));
+    if (req.audit.size) await ctx.audit.commit(req.audit);
     return res;
   } catch (err) {
     req.audit.discard();
@@ -25,7 +25,7 @@ export async function handle(ctx: FhirContext, req: FhirRequest): Promise<FhirRe
       const message = err instanceof OperationOutcomeError ? (err.outcome.issue?.[0]?.code ?? 'error') : 'internal error';
       req.audit.add(failureEntry(req.method, req.path, status, message));
       // The original error is what the client must see, even if recording it fails too.
-      await ctx.store.unitOfWork((tx) => req.audit.flush(tx)).catch(() => undefined);
+      await ctx.audit.commit(req.audit).catch(() => undefined);
     }
     throw err;
   }

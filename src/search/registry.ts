@@ -27,6 +27,14 @@ export interface ParamDef {
   resource: SearchParameter;
 }
 
+/**
+ * Types whose parameters are limited to the listed ones: an AuditEvent is written for every
+ * request, so it indexes only what auditors search by.
+ */
+const LIMITED: Record<string, ReadonlySet<string>> = {
+  AuditEvent: new Set(['_id', '_lastUpdated', 'date', 'agent', 'altid', 'entity', 'entity-type', 'entity-role', 'patient', 'outcome', 'subtype', 'action', 'type']),
+};
+
 /** Parameters common to every resource type, handled on the resources table or index like any other. */
 const COMMON_CODES = new Set(['_id', '_lastUpdated', '_tag', '_profile', '_security', '_source']);
 
@@ -74,6 +82,7 @@ export class SearchRegistry {
       let used = false;
       for (const base of bases) {
         if (!SUPPORTED_TYPES.includes(base)) continue;
+        if (LIMITED[base] && !LIMITED[base].has(sp.code!)) continue;
         const def = this.define(sp, base, byUrl);
         if (!def) continue;
         used = true;

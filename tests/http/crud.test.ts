@@ -155,7 +155,7 @@ describe('update', () => {
     expect(org.status).toBe(201);
     expect(org.headers.location).toBe(`${BASE}/Organization/clinic-1/_history/1`);
     const o = await t.http.put('/fhir/Observation/my-id').set('Content-Type', FHIR_JSON).send(JSON.stringify({ ...obs, id: 'my-id' }));
-    expect(o.status).toBe(405);
+    expect(o.status).toBe(404);
     expect((await t.http.get('/fhir/Observation/my-id')).status).toBe(404);
   });
 

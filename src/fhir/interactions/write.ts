@@ -62,13 +62,17 @@ function conflictToPrecondition(err: unknown): never {
   throw err;
 }
 
-/** The client the resource is about, checked to be visible to the writer (else 422, as if absent). */
+/**
+ * The client the resource is about, checked to be enrolled at the writer's organisation (else 422,
+ * as if absent). Enrolment, not read permission: a token scoped to Observation alone may still
+ * record an Observation about its organisation's client.
+ */
 async function clientOf(ctx: FhirContext, tx: StoreTx, resource: Resource, principal: Principal): Promise<string | undefined> {
   if (resource.resourceType === 'Patient') return resource.id;
   const found = patientOf(ctx.registry, resource);
   if (!found) return undefined;
   const patient = await tx.read('Patient', found.id);
-  if (!patient || patient.deleted || !(await canSee(principal, patient, tx))) {
+  if (!patient || patient.deleted || !(await tx.enrolments(found.id)).includes(principal.org)) {
     throw unprocessable(`Patient/${found.id} is not known to your organisation`, found.expression);
   }
   return found.id;
@@ -129,8 +133,10 @@ export async function updateIn(
   const exists = await tx.read(type, id);
   const current = await visible(tx, type, id, actor.principal);
   if (!current) {
-    if (!ctx.config.clientIdTypes.includes(type)) throw notAllowed(`${type} ids are assigned by the server: create with POST /${type}`);
-    // An id held invisibly elsewhere cannot be taken over; saying so is the least that can be said.
+    // Absent and invisible look the same: 404 (ids of this type are the server's to assign).
+    if (!ctx.config.clientIdTypes.includes(type)) throw notFound(`${type}/${id} not found (create new ${type} resources with POST /${type})`);
+    // An id held invisibly elsewhere cannot be taken over. Only deployments that let clients choose
+    // ids of held types can see this answer; docs/security.md explains the trade-off.
     if (exists) throw conflict(`The id ${type}/${id} is not available`);
     assertAllowed(actor.principal, type, 'c');
   } else if (!current.deleted) {

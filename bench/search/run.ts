@@ -1,0 +1,237 @@
+/**
+ * Search engine benchmark on a generated data set (default one million resources): latency of
+ * typical searches through the store, with and without counting, next to a trivial SQLite call
+ * measured in the same run, plus SQLite's plan for every statement. See bench/search/README.md.
+ *
+ *   npx tsx bench/search/run.ts [--resources N] [--seed S] [--runs R] [--warmup W] [--fresh] [--out FILE]
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, relative, resolve } from 'node:path';
+import type { Principal } from '../../src/auth/principal';
+import type { QueryPairs } from '../../src/fhir/context';
+import { visibility } from '../../src/policy/access';
+import { parseSearch } from '../../src/search/parse';
+import type { SearchPlan } from '../../src/search/plan';
+import { createIndexer } from '../../src/search/indexer';
+import { loadSearchRegistry } from '../../src/search/registry';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { type Explained, captureSql, compactSql, explainAll, renderPlan } from './explain';
+import { BASE_URL, diskBytes, ensureDataset } from './load';
+import { Rng } from './prng';
+import { SCENARIOS, type Scenario, readSample } from './scenarios';
+
+const ROOT = resolve(__dirname, '..', '..');
+const TOTALS = ['accurate', 'none'] as const;
+type Total = (typeof TOTALS)[number];
+// What every real request carries: a clinician acting for one organisation.
+const PRINCIPAL: Principal = { sub: 'bench', org: 'org-1', roles: ['clinician'] };
+
+interface Options {
+  resources: number;
+  seed: number;
+  runs: number;
+  warmup: number;
+  fresh: boolean;
+  out: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { resources: 1_000_000, seed: 1, runs: 200, warmup: 20, fresh: false, out: resolve(ROOT, 'bench/results/search-latest.md') };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    const whole = (min: number) => {
+      const v = value();
+      // Accept 1e6 and 1_000_000 as well: both are how people write a million.
+      const n = Number(v.replace(/_/g, ''));
+      if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be a whole number ≥ ${min}, got "${v}"`);
+      return n;
+    };
+    if (flag === '--resources') o.resources = whole(100);
+    else if (flag === '--seed') o.seed = whole(0);
+    else if (flag === '--runs') o.runs = whole(1);
+    else if (flag === '--warmup') o.warmup = whole(0);
+    else if (flag === '--fresh') o.fresh = true;
+    else if (flag === '--out') o.out = resolve(value());
+    else throw new Error(`unknown flag ${flag}`);
+  }
+  return o;
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** Nearest-rank percentile: a value that was actually observed. */
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? NaN;
+}
+
+function summary(ms: number[]): { median: number; p95: number } {
+  const s = [...ms].sort((a, b) => a - b);
+  return { median: percentile(s, 0.5), p95: percentile(s, 0.95) };
+}
+
+const elapsedMs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const fmt = (ms: number) => (ms < 0.1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
+const int = (n: number) => Math.round(n).toLocaleString('en');
+
+interface Measured {
+  scenario: Scenario;
+  times: Record<Total, number[]>;
+  totals: number[];
+  matches: number[];
+  included: number[];
+  plans: Explained[];
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const loadStart = loadavg()[0]!;
+  const startedAt = new Date();
+  const dataset = await ensureDataset(o.resources, o.seed, o.fresh, log);
+  const size = diskBytes(dataset.file);
+
+  const registry = loadSearchRegistry();
+  const store = openSqliteStore(dataset.file, { indexer: createIndexer(registry, BASE_URL) });
+  const ro = new Database(dataset.file, { readonly: true, fileMustExist: true });
+  // Same cache as the store's reader, so EXPLAIN and the capture see what the timed path sees.
+  ro.pragma('cache_size = -32000');
+  const sample = readSample(ro);
+
+  const planFor = (s: Scenario, pairs: QueryPairs, total: Total): SearchPlan => {
+    const { plan, ignored } = parseSearch(registry, [s.type], [...pairs, ['_total', total]], { baseUrl: BASE_URL });
+    if (ignored.length) throw new Error(`${s.name}: the parser ignored ${ignored.join(', ')}`);
+    plan.visibility = visibility(PRINCIPAL);
+    return plan;
+  };
+
+  // The floor for one round trip into SQLite from JS on this machine, right now.
+  const one = ro.prepare('SELECT 1');
+  const baseline: number[] = [];
+  for (let i = 0; i < Math.max(2000, o.runs); i++) {
+    const t0 = process.hrtime.bigint();
+    await Promise.resolve(one.get());
+    if (i >= 100) baseline.push(elapsedMs(t0));
+  }
+
+  const measured: Measured[] = [];
+  for (const [index, s] of SCENARIOS.entries()) {
+    // One stream per scenario, so adding or reordering scenarios leaves the others' values alone.
+    const values = () => new Rng(o.seed * 1000 + index);
+    const m: Measured = { scenario: s, times: { accurate: [], none: [] }, totals: [], matches: [], included: [], plans: [] };
+    const first = s.query(values(), sample);
+    for (const total of TOTALS) m.plans.push(...explainAll(ro, captureSql(ro, planFor(s, first, total))));
+
+    const warm = values();
+    for (let i = 0; i < o.warmup; i++) {
+      const pairs = s.query(warm, sample);
+      for (const total of TOTALS) await store.search(planFor(s, pairs, total));
+    }
+    const rng = values();
+    const t = Date.now();
+    for (let i = 0; i < o.runs; i++) {
+      const pairs = s.query(rng, sample);
+      // Alternate which goes first, so neither mode always finds the pages the other just read.
+      for (const total of i % 2 ? ([...TOTALS].reverse() as Total[]) : TOTALS) {
+        const plan = planFor(s, pairs, total);
+        const t0 = process.hrtime.bigint();
+        const result = await store.search(plan);
+        m.times[total].push(elapsedMs(t0));
+        if (total === 'accurate') {
+          m.totals.push(result.total ?? NaN);
+          m.matches.push(result.matches.length);
+          m.included.push(result.included.length);
+        }
+      }
+    }
+    const a = summary(m.times.accurate);
+    const n = summary(m.times.none);
+    log(`${s.name}: median ${fmt(a.median)} / ${fmt(n.median)} ms (accurate / none), p95 ${fmt(a.p95)} / ${fmt(n.p95)} ms, ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    measured.push(m);
+  }
+  ro.close();
+  await store.close();
+
+  const report = render(o, { startedAt, loadStart, loadEnd: loadavg()[0]!, size, dataset, baseline: summary(baseline), measured });
+  mkdirSync(dirname(o.out), { recursive: true });
+  writeFileSync(o.out, report);
+  process.stdout.write(report);
+  log(`\nwritten to ${relative(ROOT, o.out)}`);
+}
+
+interface ReportInput {
+  startedAt: Date;
+  loadStart: number;
+  loadEnd: number;
+  size: number;
+  dataset: Awaited<ReturnType<typeof ensureDataset>>;
+  baseline: { median: number; p95: number };
+  measured: Measured[];
+}
+
+function range(values: number[]): string {
+  const s = [...values].sort((a, b) => a - b);
+  const med = percentile(s, 0.5);
+  return s[0] === s[s.length - 1] ? int(med) : `${int(med)} (${int(s[0]!)}–${int(s[s.length - 1]!)})`;
+}
+
+function render(o: Options, r: ReportInput): string {
+  const { info } = r.dataset;
+  const cpu = cpus();
+  const out: string[] = [
+    '# linkcare search benchmark',
+    '',
+    `${r.startedAt.toISOString()} · Node ${process.version} · ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'} · load average ${r.loadStart.toFixed(2)} at start, ${r.loadEnd.toFixed(2)} at end`,
+    '',
+    `**${int(o.resources)} resources** (seed ${o.seed}): ${Object.entries(info.counts).map(([t, c]) => `${int(c)} ${t}`).join(', ')}.`,
+    `Database ${(r.size / 1024 ** 2).toFixed(0)} MiB on disk (${int(r.size / o.resources)} bytes per resource).`,
+    `Index build rate ${int(info.rate)} resources/s with indexing on (${info.seconds.toFixed(0)} s, ${r.dataset.built ? 'built in this run' : `built ${info.builtAt}, reused`}).`,
+    `${o.runs} timed runs per scenario and _total mode after ${o.warmup} warm-up runs; values drawn from the data for every run; principal: clinician at org-1.`,
+    '',
+    '| scenario | median ms | p95 ms | median ms with _total=none | p95 ms with _total=none | plan uses index? | results |',
+    '|---|---:|---:|---:|---:|---|---|',
+    `| baseline: \`SELECT 1\` through better-sqlite3 | ${fmt(r.baseline.median)} | ${fmt(r.baseline.p95)} | ${fmt(r.baseline.median)} | ${fmt(r.baseline.p95)} | — | — |`,
+  ];
+  for (const m of r.measured) {
+    const a = summary(m.times.accurate);
+    const n = summary(m.times.none);
+    const flagged = m.plans.flatMap((p) => p.lines.filter((l) => l.flag).map((l) => `${l.detail} (${l.flag})`));
+    const uses = flagged.length ? `⚠ no: ${[...new Set(flagged)].map((f) => `\`${f}\``).join('; ')}` : 'yes';
+    const inc = m.included.some((x) => x > 0) ? `; included ${range(m.included)}` : '';
+    out.push(
+      `| ${m.scenario.name}<br>\`${m.scenario.shape}\` | ${fmt(a.median)} | ${fmt(a.p95)} | ${fmt(n.median)} | ${fmt(n.p95)} | ${uses} | total ${range(m.totals)}; page ${range(m.matches)}${inc} |`,
+    );
+  }
+  out.push(
+    '',
+    'Results: median (min–max) over the timed runs of `Bundle.total`, of the matches on the page and of the included resources.',
+    'Times are `store.search(plan)` only; parsing the query and building the visibility predicate are not included.',
+    '',
+    '## Ratio to the SELECT 1 baseline',
+    '',
+    '| scenario | median ÷ SELECT 1 | median with _total=none ÷ SELECT 1 |',
+    '|---|---:|---:|',
+  );
+  for (const m of r.measured) {
+    const ratio = (ms: number[]) => `${int(summary(ms).median / r.baseline.median)}×`;
+    out.push(`| ${m.scenario.name} | ${ratio(m.times.accurate)} | ${ratio(m.times.none)} |`);
+  }
+  out.push('', '## Query plans', '', 'SQL captured from the store\'s own `SqliteSearch` for the first drawn value, then `EXPLAIN QUERY PLAN` with the same bound values. `<--` marks a full scan or a sort of every match.', '');
+  for (const m of r.measured) {
+    out.push(`### ${m.scenario.name}`, '');
+    for (const p of m.plans) {
+      out.push('```sql', compactSql(p.sql), '```', '```', renderPlan(p), '```', '');
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+main().catch((err: unknown) => {
+  log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exitCode = 1;
+});
