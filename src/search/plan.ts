@@ -54,7 +54,7 @@ export interface QuantityValue extends NumberValue {
 
 /** One alternative value of a parameter, by type. */
 export type ParamValue =
-  | { type: 'token'; token: TokenValue; text?: string; valueSetUrl?: string; ofType?: TokenValue & { value: string } }
+  | { type: 'token'; token: TokenValue; text?: string; valueSetUrl?: string; expansion?: TokenValue[]; ofType?: TokenValue & { value: string } }
   | { type: 'string'; value: string }
   | { type: 'reference'; ref: ReferenceValue }
   | { type: 'date'; prefix: Prefix; range: InstantRange }

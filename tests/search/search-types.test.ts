@@ -229,3 +229,34 @@ describe('bad values and modifiers are 400 naming the parameter', () => {
     expect(res.body.issue[0].expression[0]).toBe(q.split('?')[1]!.split('=')[0]);
   });
 });
+
+describe(':in and :not-in with the server\'s ValueSets', () => {
+  beforeAll(async () => {
+    const vs = {
+      resourceType: 'ValueSet',
+      url: 'https://linkcare.example.org/fhir/ValueSet/hiv-monitoring',
+      status: 'active',
+      compose: { include: [{ system: LOINC, concept: [{ code: '23876-6' }, { code: '49905-3' }] }] },
+    };
+    const res = await t.http.post('/fhir/ValueSet').set('Content-Type', FHIR_JSON).send(JSON.stringify(vs));
+    expect(res.status).toBe(201);
+    await t.http.post('/fhir/ValueSet').set('Content-Type', FHIR_JSON).send(JSON.stringify({
+      resourceType: 'ValueSet', url: 'https://linkcare.example.org/fhir/ValueSet/intensional', status: 'active',
+      compose: { include: [{ system: LOINC, filter: [{ property: 'COMPONENT', op: '=', value: 'HIV' }] }] },
+    }));
+  });
+
+  test.each([
+    ['Observation?code:in=https://linkcare.example.org/fhir/ValueSet/hiv-monitoring', ['rdt', 'vl1', 'vl2']],
+    ['Observation?code:not-in=https://linkcare.example.org/fhir/ValueSet/hiv-monitoring', ['crp', 'untyped']],
+  ])('%s', async (q, expected) => {
+    expect(await names(q)).toEqual(expected);
+  });
+
+  test('an unknown or non-enumerated value set is a 400', async () => {
+    expect((await t.http.get('/fhir/Observation?code:in=https://nowhere.example.org/vs')).status).toBe(400);
+    const res = await t.http.get('/fhir/Observation?code:in=https://linkcare.example.org/fhir/ValueSet/intensional');
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].diagnostics).toContain('enumerated');
+  });
+});

@@ -17,6 +17,7 @@ import { compartmentTypes, inPatientCompartment } from '../../search/compartment
 import { SUPPORTED_TYPES, isSupportedType } from '../resource-types';
 import { pageLinks } from '../links';
 import { queryEntry } from '../../audit/entries';
+import { resolveValueSets, storedValueSets } from '../../search/value-sets';
 
 interface SearchScope {
   types: string[];
@@ -31,6 +32,7 @@ async function searchBundle(ctx: FhirContext, req: FhirRequest, scope: SearchSco
   const { plan, used, ignored } = parseSearch(ctx.registry, scope.types, query, { strict: strictHandling(req), baseUrl: ctx.config.baseUrl });
   plan.where.push(...(scope.where ?? []));
   plan.visibility = visibility(principalOf(req));
+  await resolveValueSets(plan, storedValueSets((p) => ctx.store.search(p)));
   const result = await ctx.store.search(plan);
   req.audit.add(queryEntry(scope.path ? (scope.path.includes('$everything') ? '$everything' : 'search-type') : 'search-system', scope.types.length > 5 ? ['*'] : scope.types, [...result.matches, ...result.included]));
   const base = ctx.config.baseUrl;

@@ -16,6 +16,7 @@ import { applyJsonPatch } from '../json-patch';
 import type { Principal } from '../../auth/principal';
 import { assertAllowed, canSee, mayChange, visibility } from '../../policy/access';
 import { guardResource } from '../guards';
+import { resolveValueSets, storedValueSets } from '../../search/value-sets';
 import { assignClientCode } from '../../privacy/client-code-assign';
 import type { Patient } from '@medplum/fhirtypes';
 
@@ -96,6 +97,7 @@ export async function findConditional(ctx: FhirContext, tx: StoreTx, type: strin
   plan.total = 'none';
   plan.sort = [];
   plan.visibility = visibility(principal);
+  await resolveValueSets(plan, storedValueSets((p) => tx.search(p)));
   return (await tx.search(plan)).matches;
 }
 

@@ -105,7 +105,12 @@ function tokenSql(x: string, v: Extract<ParamValue, { type: 'token' }>, sys = 's
   if (v.ofType) {
     return { sql: `(${x}.type_system IS ? AND ${x}.type_code = ? AND ${x}.${code} = ?)`, args: [v.ofType.system, v.ofType.code, v.ofType.value] };
   }
-  if (v.valueSetUrl) throw badRequest(`Value set ${v.valueSetUrl} is not known to this server`);
+  if (v.valueSetUrl) {
+    if (!v.expansion) throw badRequest(`Value set ${v.valueSetUrl} was not expanded`);
+    if (!v.expansion.length) return { sql: '0', args: [] };
+    const alts = v.expansion.map((t) => (t.system == null ? `(${x}.${code} = ? AND ${x}.${sys} IS NULL)` : `(${x}.${code} = ? AND ${x}.${sys} = ?)`));
+    return { sql: `(${alts.join(' OR ')})`, args: v.expansion.flatMap((t) => (t.system == null ? [t.code] : [t.code, t.system])) };
+  }
   const conds: string[] = [];
   const args: unknown[] = [];
   if (v.token.code !== undefined) (conds.push(`${x}.${code} = ?`), args.push(v.token.code));
@@ -227,7 +232,7 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
       const alts = p.values.map((v) => valueSql(x, p, v));
       const inner = `SELECT ${x}.rid FROM ${INDEX_TABLE[p.param.type]} ${x} WHERE ${x}.param = ? AND (${alts.map((a) => a.sql).join(' OR ')})`;
       const args = [qualified(p.param), ...alts.flatMap((a) => a.args)];
-      return { sql: `${r}.rid ${p.modifier === 'not' ? 'NOT IN' : 'IN'} (${inner})`, args };
+      return { sql: `${r}.rid ${p.modifier === 'not' || p.modifier === 'not-in' ? 'NOT IN' : 'IN'} (${inner})`, args };
     }
     case 'chain': {
       const x = names.next('c');
