@@ -9,24 +9,16 @@ import Database from 'better-sqlite3';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
-import type { Principal } from '../../src/auth/principal';
-import type { QueryPairs } from '../../src/fhir/context';
-import { visibility } from '../../src/policy/access';
-import { parseSearch } from '../../src/search/parse';
-import type { SearchPlan } from '../../src/search/plan';
 import { createIndexer } from '../../src/search/indexer';
 import { loadSearchRegistry } from '../../src/search/registry';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { TOTALS, type Total, elapsedMs, fmt, int, log, percentile, planFor, summary, wholeNumber } from './common';
 import { type Explained, captureSql, compactSql, explainAll, renderPlan } from './explain';
 import { BASE_URL, diskBytes, ensureDataset } from './load';
 import { Rng } from './prng';
 import { SCENARIOS, type Scenario, readSample } from './scenarios';
 
 const ROOT = resolve(__dirname, '..', '..');
-const TOTALS = ['accurate', 'none'] as const;
-type Total = (typeof TOTALS)[number];
-// What every real request carries: a clinician acting for one organisation.
-const PRINCIPAL: Principal = { sub: 'bench', org: 'org-1', roles: ['clinician'] };
 
 interface Options {
   resources: number;
@@ -41,44 +33,20 @@ function parseArgs(argv: string[]): Options {
   const o: Options = { resources: 1_000_000, seed: 1, runs: 200, warmup: 20, fresh: false, out: resolve(ROOT, 'bench/results/search-latest.md') };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    const whole = (min: number) => {
-      const v = value();
-      // Accept 1e6 and 1_000_000 as well: both are how people write a million.
-      const n = Number(v.replace(/_/g, ''));
-      if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be a whole number ≥ ${min}, got "${v}"`);
-      return n;
-    };
+    const whole = (min: number) => wholeNumber(flag, argv[++i], min);
     if (flag === '--resources') o.resources = whole(100);
     else if (flag === '--seed') o.seed = whole(0);
     else if (flag === '--runs') o.runs = whole(1);
     else if (flag === '--warmup') o.warmup = whole(0);
     else if (flag === '--fresh') o.fresh = true;
-    else if (flag === '--out') o.out = resolve(value());
-    else throw new Error(`unknown flag ${flag}`);
+    else if (flag === '--out') {
+      const file = argv[++i];
+      if (!file) throw new Error('--out needs a file');
+      o.out = resolve(file);
+    } else throw new Error(`unknown flag ${flag}`);
   }
   return o;
 }
-
-const log = (s: string) => process.stderr.write(`${s}\n`);
-
-/** Nearest-rank percentile: a value that was actually observed. */
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? NaN;
-}
-
-function summary(ms: number[]): { median: number; p95: number } {
-  const s = [...ms].sort((a, b) => a - b);
-  return { median: percentile(s, 0.5), p95: percentile(s, 0.95) };
-}
-
-const elapsedMs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
-const fmt = (ms: number) => (ms < 0.01 ? ms.toFixed(4) : ms < 0.1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
-const int = (n: number) => Math.round(n).toLocaleString('en');
 
 interface Measured {
   scenario: Scenario;
@@ -103,12 +71,6 @@ async function main(): Promise<void> {
   ro.pragma('cache_size = -32000');
   const sample = readSample(ro);
 
-  const planFor = (s: Scenario, pairs: QueryPairs, total: Total): SearchPlan => {
-    const { plan, ignored } = parseSearch(registry, [s.type], [...pairs, ['_total', total]], { baseUrl: BASE_URL });
-    if (ignored.length) throw new Error(`${s.name}: the parser ignored ${ignored.join(', ')}`);
-    plan.visibility = visibility(PRINCIPAL);
-    return plan;
-  };
 
   // The floor for one round trip into SQLite from JS on this machine, right now.
   const one = ro.prepare('SELECT 1');
@@ -126,12 +88,12 @@ async function main(): Promise<void> {
     const m: Measured = { scenario: s, times: { accurate: [], none: [] }, totals: [], matches: [], included: [], plans: [] };
     const first = s.query(values(), sample);
     // The page statement is the same in both modes; explaining the union once keeps the report short.
-    m.plans = explainAll(ro, TOTALS.flatMap((total) => captureSql(ro, planFor(s, first, total))));
+    m.plans = explainAll(ro, TOTALS.flatMap((total) => captureSql(ro, planFor(registry, s, first, total))));
 
     const warm = values();
     for (let i = 0; i < o.warmup; i++) {
       const pairs = s.query(warm, sample);
-      for (const total of TOTALS) await store.search(planFor(s, pairs, total));
+      for (const total of TOTALS) await store.search(planFor(registry, s, pairs, total));
     }
     const rng = values();
     const t = Date.now();
@@ -139,7 +101,7 @@ async function main(): Promise<void> {
       const pairs = s.query(rng, sample);
       // Alternate which goes first, so neither mode always finds the pages the other just read.
       for (const total of i % 2 ? ([...TOTALS].reverse() as Total[]) : TOTALS) {
-        const plan = planFor(s, pairs, total);
+        const plan = planFor(registry, s, pairs, total);
         const t0 = process.hrtime.bigint();
         const result = await store.search(plan);
         m.times[total].push(elapsedMs(t0));

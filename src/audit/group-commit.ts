@@ -25,12 +25,15 @@ export class AuditGroupCommit {
   commit(trail: AuditTrail): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ trail, resolve, reject });
-      if (!this.draining) void this.drain();
+      if (!this.draining) {
+        this.draining = true;
+        // Start after the current I/O phase: requests handled in it join the same batch.
+        setImmediate(() => void this.drain());
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.draining = true;
     try {
       while (this.queue.length) {
         const batch = this.queue.splice(0, MAX_BATCH);

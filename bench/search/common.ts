@@ -1,0 +1,47 @@
+/** Helpers shared by the benchmark runner and the prototype comparisons. */
+import type { Principal } from '../../src/auth/principal';
+import type { QueryPairs } from '../../src/fhir/context';
+import { visibility } from '../../src/policy/access';
+import { parseSearch } from '../../src/search/parse';
+import type { SearchPlan } from '../../src/search/plan';
+import type { SearchRegistry } from '../../src/search/registry';
+import { BASE_URL } from './load';
+import type { Scenario } from './scenarios';
+
+export const TOTALS = ['accurate', 'none'] as const;
+export type Total = (typeof TOTALS)[number];
+
+/** What every real request carries: a clinician acting for one organisation. */
+export const PRINCIPAL: Principal = { sub: 'bench', org: 'org-1', roles: ['clinician'] };
+
+/** The plan exactly as the search interaction builds it: parsed, then the caller's visibility. */
+export function planFor(registry: SearchRegistry, s: Scenario, pairs: QueryPairs, total: Total): SearchPlan {
+  const { plan, ignored } = parseSearch(registry, [s.type], [...pairs, ['_total', total]], { baseUrl: BASE_URL });
+  if (ignored.length) throw new Error(`${s.name}: the parser ignored ${ignored.join(', ')}`);
+  plan.visibility = visibility(PRINCIPAL);
+  return plan;
+}
+
+export const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** Nearest-rank percentile: a value that was actually observed. */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? NaN;
+}
+
+export function summary(ms: number[]): { median: number; p95: number } {
+  const s = [...ms].sort((a, b) => a - b);
+  return { median: percentile(s, 0.5), p95: percentile(s, 0.95) };
+}
+
+export const elapsedMs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+export const fmt = (ms: number) => (ms < 0.01 ? ms.toFixed(4) : ms < 0.1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
+export const int = (n: number) => Math.round(n).toLocaleString('en');
+
+/** Accepts 1e6 and 1_000_000 as well as 1000000: all are how people write a million. */
+export function wholeNumber(flag: string, raw: string | undefined, min: number): number {
+  if (raw === undefined) throw new Error(`${flag} needs a value`);
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be a whole number ≥ ${min}, got "${raw}"`);
+  return n;
+}
