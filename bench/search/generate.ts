@@ -10,7 +10,7 @@ import { CLIENT_CODE_SYSTEM, isValidClientCode } from '../../src/privacy/client-
 import { Rng } from './prng';
 
 /** Bump when the output changes, so cached databases built by an older generator are not reused. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 export const ORG_IDS = ['org-1', 'org-2', 'org-3', 'org-4', 'org-5'] as const;
 export const LOINC = 'http://loinc.org';
@@ -143,7 +143,8 @@ export function* generate(n: number, seed: number, blockSize = 1000): Generator<
     const when = () => {
       const centre = SPAN_START + ((start + end) / 2 / rest) * (SPAN_END - SPAN_START);
       const ms = centre + (rng.next() - 0.5) * 40 * DAY;
-      return Math.min(SPAN_END - 1000, Math.max(SPAN_START, ms));
+      // Reflect rather than clamp at the ends, so no single instant collects a pile of results.
+      return ms < SPAN_START ? 2 * SPAN_START - ms : ms >= SPAN_END ? 2 * SPAN_END - ms - 1000 : ms;
     };
     for (let i = share('Patient'); i > 0; i--) block.push(patient(rng, patients));
     const client = () => {

@@ -1,18 +1,13 @@
 /** Chains, _has, includes, sort, paging, totals, system and compartment search, $everything. */
 import { BASE, FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+import { Named } from '../helpers/named';
 
 let t: TestApp;
-const ids: Record<string, string> = {};
+const named = new Named(() => t);
+const ids = named.ids;
+const put = (name: string, body: object) => named.create(name, body);
 
-async function put(name: string, body: object): Promise<void> {
-  const res = await t.http.post(`/fhir/${(body as { resourceType: string }).resourceType}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
-  if (res.status !== 201) throw new Error(`${name}: ${res.status} ${JSON.stringify(res.body)}`);
-  ids[name] = res.body.id;
-}
-
-function label(id: string): string {
-  return Object.entries(ids).find(([, v]) => v === id)?.[0] ?? id;
-}
+const label = (id: string): string => named.label(id);
 
 async function bundle(query: string) {
   const res = await t.http.get(`/fhir/${query}`);

@@ -1,14 +1,11 @@
 /** Every parameter type × modifier × prefix on real resources (http://hl7.org/fhir/R4/search.html). */
 import { BASE, FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+import { Named } from '../helpers/named';
 
 let t: TestApp;
-const ids: Record<string, string> = {};
-
-async function put(name: string, body: object): Promise<void> {
-  const res = await t.http.post(`/fhir/${(body as { resourceType: string }).resourceType}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
-  if (res.status !== 201) throw new Error(`${name}: ${res.status} ${JSON.stringify(res.body)}`);
-  ids[name] = res.body.id;
-}
+const named = new Named(() => t);
+const ids = named.ids;
+const put = (name: string, body: object) => named.create(name, body);
 
 /** Names (keys of `ids`) the search returns, sorted. */
 async function names(query: string): Promise<string[]> {
