@@ -18,6 +18,7 @@ import type { SearchRegistry } from './search/registry';
 import { OperationRegistry } from './fhir/operations';
 import { registerCoreOperations } from './fhir/core-operations';
 import { registerPrivacyOperations } from './privacy/operations';
+import { registerDecisionOperations } from './services/operations';
 import { createTokenVerifier } from './auth/jwt';
 import { authenticate } from './http/authenticate';
 import { rateLimiter } from './http/rate-limit';
@@ -42,7 +43,7 @@ export function createApp(deps: AppDeps): Express {
     config: deps.config,
     validator: deps.validator ?? createResourceValidator(),
     registry: deps.registry,
-    operations: registerPrivacyOperations(registerCoreOperations(new OperationRegistry())),
+    operations: registerDecisionOperations(registerPrivacyOperations(registerCoreOperations(new OperationRegistry()))),
     audit: new AuditGroupCommit(deps.store),
   };
   if (!deps.config.auth) throw new Error('createApp needs config.auth (see withDevSecrets for development)');

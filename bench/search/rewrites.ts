@@ -50,7 +50,7 @@ function replaceBound(sql: string, args: unknown[], re: RegExp, fn: (m: RegExpMa
  * index predicate and `_id` searches, which the (type, id) index serves best.
  */
 export const driveFromIndex: Rewrite = (sql, args) => {
-  if (/\br\.id IN \(/.test(sql) || !/\br\.rid IN \(SELECT/.test(sql)) return { sql, args };
+  if (/\br\.id (NOT )?IN \(\?/.test(sql) || !/\br\.rid IN \(SELECT/.test(sql)) return { sql, args };
   return { sql: sql.replace(/(FROM resources r(?: JOIN versions v ON v\.seq = r\.seq)? WHERE )r\.type = \?/, '$1+r.type = ?'), args };
 };
 
@@ -103,7 +103,7 @@ export const visibilityForType: Rewrite = (sql, args) => {
 };
 
 const DATE_GE_LT =
-  /r\.rid IN \(SELECT (i\d+)\.rid FROM idx_date \1 WHERE \1\.param = \? AND \(\(\1\.high > \? OR \(\1\.low >= \? AND \1\.high <= \?\)\)\)\) AND r\.rid IN \(SELECT (i\d+)\.rid FROM idx_date \2 WHERE \2\.param = \? AND \(\(\2\.low < \?\)\)\)/g;
+  /r\.rid IN \(SELECT (i\d+)\.rid FROM idx_date \1 WHERE \1\.param = \? AND \(\(\1\.high > \? OR \(\1\.low >= \? AND \1\.high <= \?\)\)\)\) AND r\.rid IN \(SELECT (i\d+)\.rid FROM idx_date \2 WHERE \2\.param = \? AND \(\2\.low < \?\)\)/g;
 
 /**
  * E. `date=geA&date=ltB` as two subqueries reads every row after A and every row before B, then

@@ -9,10 +9,11 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import type { FhirRequest } from './context';
 import { badRequest, invalid, issue } from './outcome';
+import { projectRoot } from '../project-root';
 
 type Flat = Record<string, unknown>;
 
-const SCHEMA_DIR = join(__dirname, '../../schemas/operations');
+const SCHEMA_DIR = join(projectRoot(), 'schemas/operations');
 const ajv = new Ajv({ allErrors: true, strict: false });
 const compiled = new Map<string, ValidateFunction>();
 

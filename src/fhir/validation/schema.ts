@@ -2,6 +2,7 @@
  * Turns Medplum's copy of the FHIR R4 JSON Schema back into plain HL7 R4 4.0.1 and prepares it
  * for ajv. See http://hl7.org/fhir/R4/json.html#schema
  */
+import { projectRoot } from '../../project-root';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -159,16 +160,6 @@ export function readGeneratedMeta(): Partial<GeneratedMeta> | undefined {
   }
 }
 
-// Walk up instead of a fixed '../..' so this works both from src/ (tsx, jest) and from dist/src/.
-function projectRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('validation: cannot find the project root (no package.json above ' + __dirname + ')');
-    dir = parent;
-  }
-  return dir;
-}
 
 /** Returns a fresh, plain HL7 R4 copy of the schema, ready for ajv (see README.md). */
 export function loadCleanFhirSchema(): FhirJsonSchema {

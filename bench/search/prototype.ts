@@ -1,0 +1,183 @@
+/**
+ * Measures proposed search changes on a scratch copy of the benchmark database (never the cached
+ * one): SQL shapes through bench/search/rewrites.ts, then statistics (ANALYZE) and covering
+ * indexes. Variants run in order on one copy and each is compared with the current code for the
+ * same drawn values, so a faster variant that returned different results would show.
+ *
+ *   npx tsx bench/search/prototype.ts [--resources N] [--seed S] [--runs R] [--warmup W]
+ */
+import Database from 'better-sqlite3';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SearchResult } from '../../src/store/port';
+import { loadSearchRegistry } from '../../src/search/registry';
+import { SqliteSearch } from '../../src/store/sqlite/search-sql';
+import { TOTALS, type Total, elapsedMs, fmt, int, log, planFor, summary, wholeNumber } from './common';
+import { compactSql, explainAll, renderPlan } from './explain';
+import { dataFile, ensureDataset } from './load';
+import { Rng } from './prng';
+import { type Rewrite, RewritingStatements, chain, dateWindow, driveFromIndex, enrolledExists, visibilityForType } from './rewrites';
+import { SCENARIOS, readSample } from './scenarios';
+
+interface Variant {
+  key: string;
+  name: string;
+  /** Schema or statistics change applied to the scratch copy before this variant (and kept). */
+  setup?: { what: string; sql: string[] };
+  rewrite: Rewrite[];
+}
+
+const COVERING = [
+  'CREATE INDEX proto_token_cover ON idx_token (param, code, system, rid)',
+  'CREATE INDEX proto_ref_cover ON idx_ref (param, target_id, target_type, rid)',
+  'CREATE INDEX proto_date_cover ON idx_date (param, low, high, rid)',
+];
+
+function variants(span: Map<string, number>): Variant[] {
+  const shapes = [driveFromIndex, enrolledExists, visibilityForType, dateWindow(span)];
+  return [
+    { key: 'A', name: 'current code', rewrite: [] },
+    { key: 'B', name: '`+r.type`: the index subquery drives', rewrite: shapes.slice(0, 1) },
+    { key: 'C', name: 'B + enrolment as correlated EXISTS', rewrite: shapes.slice(0, 2) },
+    { key: 'D', name: 'C + visibility reduced to the searched type', rewrite: shapes.slice(0, 3) },
+    { key: 'E', name: 'D + ge/lt on one date parameter as one bounded range', rewrite: shapes },
+    { key: 'F', name: 'current code after ANALYZE', setup: { what: 'ANALYZE', sql: ['ANALYZE'] }, rewrite: [] },
+    { key: 'G', name: 'E after ANALYZE', rewrite: shapes },
+    { key: 'H', name: 'G + covering (…, rid) indexes', setup: { what: 'covering indexes, then ANALYZE', sql: [...COVERING, 'ANALYZE'] }, rewrite: shapes },
+  ];
+}
+
+interface Cell {
+  times: Record<Total, number[]>;
+  mismatches: number;
+  flags: string[];
+}
+
+/** What a search returned, to compare variants on: the total, the page and the includes. */
+function signature(r: SearchResult): string {
+  return JSON.stringify([r.total ?? null, r.matches.map((m) => m.id), r.included.map((m) => m.id).sort(), r.nextCursor ?? null]);
+}
+
+function parse(argv: string[]) {
+  const o = { resources: 1_000_000, seed: 1, runs: 60, warmup: 5 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--resources') o.resources = wholeNumber(flag, argv[++i], 100);
+    else if (flag === '--seed') o.seed = wholeNumber(flag, argv[++i], 0);
+    else if (flag === '--runs') o.runs = wholeNumber(flag, argv[++i], 1);
+    else if (flag === '--warmup') o.warmup = wholeNumber(flag, argv[++i], 0);
+    else throw new Error(`unknown flag ${flag}`);
+  }
+  return o;
+}
+
+/** Bytes per table and index, from SQLite's own page accounting. */
+function objectSizes(db: Database.Database): Map<string, number> {
+  const rows = db.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[];
+  return new Map(rows.map((r) => [r.name, r.bytes]));
+}
+
+async function main(): Promise<void> {
+  const o = parse(process.argv.slice(2));
+  const dataset = await ensureDataset(o.resources, o.seed, false, log);
+  const scratch = join(tmpdir(), `linkcare-search-proto-${process.pid}.sqlite`);
+  log(`copying to ${scratch}…`);
+  copyFileSync(dataFile(o.resources, o.seed), scratch);
+  if (existsSync(`${dataset.file}-wal`)) copyFileSync(`${dataset.file}-wal`, `${scratch}-wal`);
+  const out: string[] = [];
+  try {
+    const writer = new Database(scratch);
+    writer.pragma('journal_mode = WAL');
+    // The longest stored range per date parameter; the store would maintain this at write time.
+    const span = new Map(
+      (writer.prepare('SELECT param, MAX((julianday(high) - julianday(low)) * 86400000.0) AS ms FROM idx_date GROUP BY param').all() as { param: string; ms: number }[])
+        .map((r) => [r.param, Math.ceil(r.ms)]),
+    );
+    const registry = loadSearchRegistry();
+    const reference = new Map<string, string>();
+    const cells = new Map<string, Map<string, Cell>>();
+    const setups: string[] = [];
+    const finalPlans = new Map<string, string[]>();
+    const list = variants(span);
+    for (const v of list) {
+      if (v.setup) {
+        const t0 = process.hrtime.bigint();
+        for (const stmt of v.setup.sql) writer.exec(stmt);
+        writer.pragma('wal_checkpoint(TRUNCATE)');
+        setups.push(`before ${v.key}: ${v.setup.what} took ${(elapsedMs(t0) / 1000).toFixed(1)} s`);
+      }
+      // A fresh connection per variant, configured like the store's reader, sees the new schema and stats.
+      const db = new Database(scratch, { readonly: true, fileMustExist: true });
+      db.pragma('cache_size = -32000');
+      const sample = readSample(db);
+      const statements = new RewritingStatements(db, chain(v.rewrite));
+      const search = new SqliteSearch(statements);
+      const row = new Map<string, Cell>();
+      for (const [index, s] of SCENARIOS.entries()) {
+        const cell: Cell = { times: { accurate: [], none: [] }, mismatches: 0, flags: [] };
+        const warm = new Rng(o.seed * 1000 + index);
+        for (let i = 0; i < o.warmup; i++) {
+          const pairs = s.query(warm, sample);
+          for (const total of TOTALS) search.run(planFor(registry, s, pairs, total));
+        }
+        const rng = new Rng(o.seed * 1000 + index);
+        for (let i = 0; i < o.runs; i++) {
+          const pairs = s.query(rng, sample);
+          for (const total of i % 2 ? ([...TOTALS].reverse() as Total[]) : TOTALS) {
+            const plan = planFor(registry, s, pairs, total);
+            const t0 = process.hrtime.bigint();
+            const result = search.run(plan);
+            cell.times[total].push(elapsedMs(t0));
+            const key = `${s.name}|${i}|${total}`;
+            const sig = signature(result);
+            if (v.key === 'A') reference.set(key, sig);
+            else if (reference.get(key) !== sig) cell.mismatches++;
+          }
+        }
+        // Explain what the last run executed, as rewritten.
+        statements.ran.length = 0;
+        for (const total of TOTALS) search.run(planFor(registry, s, s.query(new Rng(o.seed * 1000 + index), sample), total));
+        const explained = explainAll(db, statements.ran);
+        cell.flags = [...new Set(explained.flatMap((e) => e.lines.filter((l) => l.flag).map((l) => `${l.detail} (${l.flag})`)))];
+        if (v === list[list.length - 1]) finalPlans.set(s.name, explained.map((e) => `\`\`\`sql\n${compactSql(e.sql)}\n\`\`\`\n\`\`\`\n${renderPlan(e)}\n\`\`\``));
+        row.set(s.name, cell);
+        const a = summary(cell.times.accurate);
+        const n = summary(cell.times.none);
+        log(`${v.key} ${s.name}: ${fmt(a.median)}/${fmt(a.p95)} ms accurate, ${fmt(n.median)}/${fmt(n.p95)} ms none, mismatches ${cell.mismatches}`);
+      }
+      cells.set(v.key, row);
+      db.close();
+    }
+    const sizes = objectSizes(writer);
+    writer.close();
+
+    out.push(`# Search prototypes: ${int(o.resources)} resources, seed ${o.seed}`, '', `${new Date().toISOString()} · ${o.runs} runs per cell after ${o.warmup} warm-up runs, same drawn values for every variant.`, '');
+    out.push('Variants (cumulative; each applies to a scratch copy):', '', ...list.map((v) => `- **${v.key}**: ${v.name}`), '', ...setups.map((s) => `- ${s}`), '');
+    for (const s of SCENARIOS) {
+      out.push(`## ${s.name}: \`${s.shape}\``, '', '| variant | median ms | p95 ms | median ms _total=none | p95 ms _total=none | same results as A | flagged plan lines |', '|---|---:|---:|---:|---:|---|---|');
+      for (const v of list) {
+        const c = cells.get(v.key)!.get(s.name)!;
+        const a = summary(c.times.accurate);
+        const n = summary(c.times.none);
+        const same = v.key === 'A' ? '—' : c.mismatches ? `⚠ ${c.mismatches} differ` : 'yes';
+        out.push(`| ${v.key} | ${fmt(a.median)} | ${fmt(a.p95)} | ${fmt(n.median)} | ${fmt(n.p95)} | ${same} | ${c.flags.map((f) => `\`${f}\``).join('; ') || '—'} |`);
+      }
+      out.push('');
+    }
+    out.push('## Index sizes after H', '', '| index | MiB |', '|---|---:|');
+    for (const [name, bytes] of [...sizes].filter(([n]) => n.startsWith('idx_') || n.startsWith('proto_') || n.startsWith('resources') || n === 'versions').sort()) {
+      out.push(`| ${name} | ${(bytes / 1024 ** 2).toFixed(1)} |`);
+    }
+    out.push('', '## Plans under H', '');
+    for (const [name, plans] of finalPlans) out.push(`### ${name}`, '', ...plans, '');
+  } finally {
+    for (const s of ['', '-wal', '-shm']) rmSync(scratch + s, { force: true });
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+main().catch((err: unknown) => {
+  log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exitCode = 1;
+});
