@@ -1,4 +1,6 @@
 /** Helpers shared by the benchmark runner and the prototype comparisons. */
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import type { Principal } from '../../src/auth/principal';
 import type { QueryPairs } from '../../src/fhir/context';
 import { visibility } from '../../src/policy/access';
@@ -44,4 +46,19 @@ export function wholeNumber(flag: string, raw: string | undefined, min: number):
   const n = Number(raw.replace(/_/g, ''));
   if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be a whole number ≥ ${min}, got "${raw}"`);
   return n;
+}
+
+/**
+ * Which code was measured: the commit, plus the files under src/ that differ from it. Search
+ * code changes often, so a number without this cannot be compared with the next one.
+ */
+export function codeVersion(): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: resolve(__dirname, '..', '..'), encoding: 'utf8' });
+  try {
+    // Porcelain lines are "XY path"; the leading status column may be a space, so no trimming first.
+    const dirty = git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean).map((l) => l.slice(3));
+    return `commit ${git('rev-parse', '--short', 'HEAD').trim()}${dirty.length ? ` with uncommitted changes to ${dirty.join(', ')}` : ', src/ unmodified'}`;
+  } catch {
+    return 'code version unknown (not a git checkout)';
+  }
 }

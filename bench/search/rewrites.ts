@@ -127,6 +127,41 @@ export function dateWindow(maxSpanMs: Map<string, number>): Rewrite {
     });
 }
 
+/** Index of the parenthesis closing the one at `open` (the generated SQL has none inside strings). */
+function closing(sql: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < sql.length; i++) {
+    if (sql[i] === '(') depth++;
+    else if (sql[i] === ')' && --depth === 0) return i;
+  }
+  throw new Error('unbalanced SQL');
+}
+
+const CHAIN_HEAD =
+  /IN \(SELECT (c\d+)\.rid FROM idx_ref \1 JOIN resources (t\d+) ON \2\.type = \1\.target_type AND \2\.id = \1\.target_id\s+WHERE \1\.param = \? AND \1\.target_type = \? AND \2\.deleted = 0 AND /;
+
+/**
+ * F. A chain joins every reference of the parameter to its target and then filters the targets,
+ * so `focus:ServiceRequest.subject:Patient.identifier=x` reads every Task.focus and every
+ * ServiceRequest.subject row. Resolving inside-out (targets that match first, then the
+ * references to them by `target_id IN (…)`) lets each level use idx_ref (param, target_id, …).
+ * Run after visibilityForType, which needs the JOIN form to find each alias's type.
+ */
+export const chainInsideOut: Rewrite = (sql, args) => {
+  for (let m = CHAIN_HEAD.exec(sql); m; m = CHAIN_HEAD.exec(sql)) {
+    const [head, c, t] = m as unknown as [string, string, string];
+    const open = m.index + 3;
+    const end = closing(sql, open);
+    const at = placeholders(sql.slice(0, m.index));
+    const targetType = args[at + 1];
+    const body = sql.slice(m.index + head.length, end);
+    const replaced = `IN (SELECT ${c}.rid FROM idx_ref ${c} WHERE ${c}.param = ? AND ${c}.target_type = ? AND ${c}.target_id IN (SELECT ${t}.id FROM resources ${t} WHERE +${t}.type = ? AND ${t}.deleted = 0 AND ${body}))`;
+    sql = sql.slice(0, m.index) + replaced + sql.slice(end + 1);
+    args = [...args.slice(0, at + 2), targetType, ...args.slice(at + 2)];
+  }
+  return { sql, args };
+};
+
 /** Applies rewrites in order. */
 export function chain(rewrites: Rewrite[]): Rewrite {
   return (sql, args) => rewrites.reduce<Captured>((c, r) => r(c.sql, c.args), { sql, args });

@@ -12,7 +12,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { createIndexer } from '../../src/search/indexer';
 import { loadSearchRegistry } from '../../src/search/registry';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
-import { TOTALS, type Total, elapsedMs, fmt, int, log, percentile, planFor, summary, wholeNumber } from './common';
+import { TOTALS, type Total, codeVersion, elapsedMs, fmt, int, log, percentile, planFor, summary, wholeNumber } from './common';
 import { type Explained, captureSql, compactSql, explainAll, renderPlan } from './explain';
 import { BASE_URL, diskBytes, ensureDataset } from './load';
 import { Rng } from './prng';
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const loadStart = loadavg()[0]!;
   const startedAt = new Date();
+  const code = codeVersion();
   const dataset = await ensureDataset(o.resources, o.seed, o.fresh, log);
   const size = diskBytes(dataset.file);
 
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
   ro.close();
   await store.close();
 
-  const report = render(o, { startedAt, loadStart, loadEnd: loadavg()[0]!, size, dataset, baseline: summary(baseline), measured });
+  const report = render(o, { startedAt, code, loadStart, loadEnd: loadavg()[0]!, size, dataset, baseline: summary(baseline), measured });
   mkdirSync(dirname(o.out), { recursive: true });
   writeFileSync(o.out, report);
   process.stdout.write(report);
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
 
 interface ReportInput {
   startedAt: Date;
+  code: string;
   loadStart: number;
   loadEnd: number;
   size: number;
@@ -136,6 +138,9 @@ interface ReportInput {
   baseline: { median: number; p95: number };
   measured: Measured[];
 }
+
+/** Table cells cannot hold a bare pipe, even inside code spans. */
+const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 function range(values: number[]): string {
   const s = [...values].sort((a, b) => a - b);
@@ -158,6 +163,8 @@ function render(o: Options, r: ReportInput): string {
     '',
     `${r.startedAt.toISOString()} · Node ${process.version} · ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'} · load average ${r.loadStart.toFixed(2)} at start, ${r.loadEnd.toFixed(2)} at end`,
     '',
+    `Measured: ${r.code}.`,
+    '',
     `**${int(o.resources)} resources** (seed ${o.seed}): ${Object.entries(info.counts).map(([t, c]) => `${int(c)} ${t}`).join(', ')}.`,
     `Database ${(r.size / 1024 ** 2).toFixed(0)} MiB on disk (${int(r.size / o.resources)} bytes per resource).`,
     `Index build rate ${int(info.rate)} resources/s with indexing on (${info.seconds.toFixed(0)} s, ${r.dataset.built ? 'built in this run' : `built ${info.builtAt}, reused`}).`,
@@ -171,10 +178,10 @@ function render(o: Options, r: ReportInput): string {
     const a = summary(m.times.accurate);
     const n = summary(m.times.none);
     const flagged = m.plans.flatMap((p) => p.lines.filter((l) => l.flag).map((l) => `${l.detail} (${l.flag})`));
-    const uses = flagged.length ? `⚠ no: ${[...new Set(flagged)].map((f) => `\`${f}\``).join('; ')}` : 'yes';
+    const uses = flagged.length ? `⚠ no: ${[...new Set(flagged)].map((f) => `\`${cell(f)}\``).join('; ')}` : 'yes';
     const inc = m.included.some((x) => x > 0) ? `; included ${range(m.included)}` : '';
     out.push(
-      `| ${m.scenario.name}<br>\`${m.scenario.shape}\` | ${fmt(a.median)} | ${fmt(a.p95)} | ${fmt(n.median)} | ${fmt(n.p95)} | ${uses} | total ${range(m.totals)}; page ${range(m.matches)}${inc} |`,
+      `| ${m.scenario.name}<br>\`${cell(m.scenario.shape)}\` | ${fmt(a.median)} | ${fmt(a.p95)} | ${fmt(n.median)} | ${fmt(n.p95)} | ${uses} | total ${range(m.totals)}; page ${range(m.matches)}${inc} |`,
     );
   }
   out.push(

@@ -7,6 +7,10 @@ import type { InstantRange, ParamPredicate, ParamRef, ParamValue, Predicate, Pre
 import { rangeCondition } from '../../search/ranges';
 import { toCanonical } from '../../search/ucum';
 import { INDEX_TABLE } from './schema';
+import { narrowAll } from '../../search/narrow';
+
+/** A predicate that never holds (an empty OR). */
+const FALSE: Predicate = { kind: 'or', any: [] };
 
 export interface Sql {
   sql: string;
@@ -217,7 +221,9 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
       return { sql: `${r}.type IN (SELECT value FROM json_each(?))`, args: [JSON.stringify(p.types)] };
     case 'enrolled':
       return {
-        sql: `(${r}.type = 'Patient' AND ${r}.id IN (SELECT patient_id FROM enrolments WHERE org IN (SELECT value FROM json_each(?))))`,
+        // Correlated, so it costs one primary-key probe per candidate instead of listing every
+        // client of the organisation.
+        sql: `(${r}.type = 'Patient' AND EXISTS (SELECT 1 FROM enrolments e WHERE e.patient_id = ${r}.id AND e.org IN (SELECT value FROM json_each(?))))`,
         args: [JSON.stringify(p.orgs)],
       };
     case 'missing': {
@@ -238,7 +244,7 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
       const x = names.next('c');
       const t = names.next('t');
       const inner = predicateSql(t, p.inner, visibility, names);
-      const vis = visibilitySql(t, visibility, names);
+      const vis = visibilitySql(t, narrowAll(visibility, [p.targetType]) || [FALSE], names);
       return {
         sql: `${r}.rid IN (SELECT ${x}.rid FROM idx_ref ${x} JOIN resources ${t} ON ${t}.type = ${x}.target_type AND ${t}.id = ${x}.target_id
           WHERE ${x}.param = ? AND ${x}.target_type = ? AND ${t}.deleted = 0 AND ${inner.sql}${vis.sql})`,
@@ -249,7 +255,7 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
       const x = names.next('h');
       const s = names.next('s');
       const inner = predicateSql(s, p.inner, visibility, names);
-      const vis = visibilitySql(s, visibility, names);
+      const vis = visibilitySql(s, narrowAll(visibility, [p.sourceType]) || [FALSE], names);
       return {
         sql: `${r}.id IN (SELECT ${x}.target_id FROM idx_ref ${x} JOIN resources ${s} ON ${s}.rid = ${x}.rid
           WHERE ${x}.param = ? AND ${x}.target_type = ${r}.type AND ${s}.deleted = 0 AND ${inner.sql}${vis.sql})`,

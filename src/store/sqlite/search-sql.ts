@@ -11,6 +11,7 @@ import { type VersionRow, rowToVersion } from './rows';
 import { Aliases, type Sql, predicateSql, visibilitySql } from './predicate-sql';
 import { INDEX_TABLE } from './schema';
 import type { Statements } from './statements';
+import { narrowAll } from '../../search/narrow';
 import { loadIncludes } from './include-sql';
 
 type Key = string | number | null;
@@ -60,14 +61,20 @@ export class SqliteSearch {
   whereSql(plan: SearchPlan): Sql {
     const names = new Aliases();
     const visibility = plan.visibility ?? [];
-    const parts = [plan.types.length === 1 ? 'r.type = ?' : `r.type IN (SELECT value FROM json_each(?))`, 'r.deleted = 0'];
+    const narrowed = narrowAll(visibility, plan.types);
+    // When an indexed parameter narrows the matches, the unary + keeps SQLite from driving the
+    // query by the (far less selective) type index instead of the parameter's rid list.
+    const indexed = plan.where.some((p) => p.kind === 'param' || p.kind === 'chain' || p.kind === 'has');
+    const typeCol = indexed ? '+r.type' : 'r.type';
+    const parts = [plan.types.length === 1 ? `${typeCol} = ?` : `${typeCol} IN (SELECT value FROM json_each(?))`, 'r.deleted = 0'];
+    if (narrowed === false) parts.push('0');
     const args: unknown[] = [plan.types.length === 1 ? plan.types[0] : JSON.stringify(plan.types)];
     for (const p of plan.where) {
       const s = predicateSql('r', p, visibility, names);
       parts.push(s.sql);
       args.push(...s.args);
     }
-    const vis = visibilitySql('r', visibility, names);
+    const vis = visibilitySql('r', narrowed || [], names);
     return { sql: parts.join(' AND ') + vis.sql, args: [...args, ...vis.args] };
   }
 
