@@ -58,9 +58,11 @@ export function captureSql(db: Database.Database, plan: SearchPlan): Captured[] 
 }
 
 /**
- * Lines that read a whole table or index. json_each is the bound list of types or organisations
- * (a handful of values) and a constant row is free, so neither counts. A SEARCH on resources by
- * type alone is flagged too: for Observation that is more than half the table.
+ * Lines that read a whole table or index, or a part that grows with the data rather than with
+ * the answer. json_each is the bound list of types or organisations (a handful of values) and a
+ * constant row is free, so neither counts. A SEARCH on resources by type alone is flagged too:
+ * for Observation that is more than half the table; so is a SEARCH of an index table by the
+ * parameter alone, or by a date bound on one side only.
  */
 export function flagOf(detail: string): string | undefined {
   if (/^SCAN (json_each|CONSTANT ROW)/.test(detail)) return undefined;
@@ -68,6 +70,8 @@ export function flagOf(detail: string): string | undefined {
   if (/^SEARCH \w+ USING (COVERING )?INDEX (sqlite_autoindex_resources_1|resources_by_type_time) \(type=\?\)$/.test(detail)) {
     return 'range over every resource of the type';
   }
+  if (/^SEARCH \w+ USING (COVERING )?INDEX idx_\w+ \(param=\?\)$/.test(detail)) return 'every index row of the parameter';
+  if (/^SEARCH \w+ USING (COVERING )?INDEX idx_date_\w+ \(param=\? AND (low|high)[<>]=?\?\)$/.test(detail)) return 'open-ended date range: one whole side of the index';
   if (/USE TEMP B-TREE FOR ORDER BY/.test(detail)) return 'sorts all matches before paging';
   // With one organisation holding most clients this lists nearly every client, for every query.
   if (/^SEARCH enrolments USING COVERING INDEX enrolments_by_org \(org=\?\)$/.test(detail)) return 'lists every client enrolled at the organisation';

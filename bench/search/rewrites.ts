@@ -1,7 +1,8 @@
 /**
  * Scratch versions of the SQL the store generates, for measuring proposed changes to
  * src/store/sqlite/predicate-sql.ts and search-sql.ts without editing them. Each rewrite edits the
- * generated text and the bound values exactly as the proposed translator would emit them; the
+ * generated text and the bound values exactly as the proposed translator would emit them, and
+ * leaves statements alone where the code already does so (the store's SQL changes under it); the
  * prototype checks that every rewritten search returns the same total and page as the original.
  */
 import type Database from 'better-sqlite3';
@@ -44,7 +45,7 @@ function replaceBound(sql: string, args: unknown[], re: RegExp, fn: (m: RegExpMa
 }
 
 /**
- * B. `+r.type = ?` stops SQLite from picking the (type, …) indexes of `resources`, whose
+ * `+r.type = ?` stops SQLite from picking the (type, …) indexes of `resources`, whose
  * selectivity it cannot know without statistics, so the `rid IN (index subquery)` drives the
  * search and rows come out in rid order (no sort before LIMIT). Kept off searches without an
  * index predicate and `_id` searches, which the (type, id) index serves best.
@@ -55,7 +56,7 @@ export const driveFromIndex: Rewrite = (sql, args) => {
 };
 
 /**
- * C. `id IN (SELECT patient_id FROM enrolments WHERE org IN …)` builds the list of every client
+ * `id IN (SELECT patient_id FROM enrolments WHERE org IN …)` builds the list of every client
  * enrolled at the organisation before testing one row; a correlated EXISTS probes the
  * (patient_id, org) primary key per candidate instead.
  */
@@ -85,7 +86,7 @@ const VISIBILITY =
   /\((\w+)\.type IN \(SELECT value FROM json_each\(\?\)\) OR \(\1\.type = 'Patient' AND (.+?)\) OR \(\1\.type IN \(SELECT value FROM json_each\(\?\)\) AND \1\.custodian IN \(SELECT value FROM json_each\(\?\)\)\)\)/g;
 
 /**
- * D. The visibility OR covers every type; where the alias's type is known when the SQL is built,
+ * The visibility OR covers every type; where the alias's type is known when the SQL is built,
  * only its branch can be true, so the others (and their json_each lookups per row) go.
  */
 export const visibilityForType: Rewrite = (sql, args) => {
@@ -102,11 +103,23 @@ export const visibilityForType: Rewrite = (sql, args) => {
   });
 };
 
+const KNOWN_PATIENT = /\((\w+)\.type = 'Patient' AND (EXISTS \(SELECT 1 FROM enrolments \w+ WHERE [^()]*\(SELECT value FROM json_each\(\?\)\)\))\)/g;
+
+/**
+ * Narrowed to Patient, the enrolment test still carries `type = 'Patient'`: a constant
+ * equality SQLite happily serves from the type index, undoing `+r.type` and ranging over every
+ * client. Where the alias's type is already fixed the literal test says nothing, so it goes.
+ */
+export const dropKnownType: Rewrite = (sql, args) => {
+  const types = aliasTypes(sql, args);
+  return replaceBound(sql, args, KNOWN_PATIENT, (m, bound) => (types.get(m[1]!) === 'Patient' ? { sql: m[2]!, args: bound } : undefined));
+};
+
 const DATE_GE_LT =
   /r\.rid IN \(SELECT (i\d+)\.rid FROM idx_date \1 WHERE \1\.param = \? AND \(\(\1\.high > \? OR \(\1\.low >= \? AND \1\.high <= \?\)\)\)\) AND r\.rid IN \(SELECT (i\d+)\.rid FROM idx_date \2 WHERE \2\.param = \? AND \(\2\.low < \?\)\)/g;
 
 /**
- * E. `date=geA&date=ltB` as two subqueries reads every row after A and every row before B, then
+ * `date=geA&date=ltB` as two subqueries reads every row after A and every row before B, then
  * intersects. On a parameter with one value per resource (Observation.date) both conditions can
  * sit on the same index row, and because no stored range on that parameter is longer than
  * `maxSpanMs` (here measured; the store would keep it per parameter at write time),
@@ -141,7 +154,7 @@ const CHAIN_HEAD =
   /IN \(SELECT (c\d+)\.rid FROM idx_ref \1 JOIN resources (t\d+) ON \2\.type = \1\.target_type AND \2\.id = \1\.target_id\s+WHERE \1\.param = \? AND \1\.target_type = \? AND \2\.deleted = 0 AND /;
 
 /**
- * F. A chain joins every reference of the parameter to its target and then filters the targets,
+ * A chain joins every reference of the parameter to its target and then filters the targets,
  * so `focus:ServiceRequest.subject:Patient.identifier=x` reads every Task.focus and every
  * ServiceRequest.subject row. Resolving inside-out (targets that match first, then the
  * references to them by `target_id IN (…)`) lets each level use idx_ref (param, target_id, …).
