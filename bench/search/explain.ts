@@ -65,7 +65,8 @@ export function captureSql(db: Database.Database, plan: SearchPlan): Captured[] 
  * parameter alone, or by a date bound on one side only.
  */
 export function flagOf(detail: string): string | undefined {
-  if (/^SCAN (json_each|CONSTANT ROW)/.test(detail)) return undefined;
+  // A subquery co-routine is scanned as it is produced; what it reads is flagged on its own lines.
+  if (/^SCAN (json_each|CONSTANT ROW|\(subquery-\d+\))/.test(detail)) return undefined;
   if (/^SCAN /.test(detail)) return detail.includes('INDEX') ? 'full index scan' : 'full table scan';
   if (/^SEARCH \w+ USING (COVERING )?INDEX (sqlite_autoindex_resources_1|resources_by_type_time) \(type=\?\)$/.test(detail)) {
     return 'range over every resource of the type';

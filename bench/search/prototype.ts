@@ -4,7 +4,7 @@
  * indexes. Variants run in order on one copy and each is compared with the current code for the
  * same drawn values, so a faster variant that returned different results would show.
  *
- *   npx tsx bench/search/prototype.ts [--resources N] [--seed S] [--runs R] [--warmup W]
+ *   npx tsx bench/search/prototype.ts [--resources N] [--seed S] [--runs R] [--warmup W] [--only B,G,…]
  */
 import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
@@ -17,7 +17,9 @@ import { TOTALS, type Total, codeVersion, elapsedMs, fmt, int, log, planFor, sum
 import { compactSql, explainAll, renderPlan } from './explain';
 import { dataFile, ensureDataset } from './load';
 import { Rng } from './prng';
-import { type Rewrite, RewritingStatements, chain, chainInsideOut, dateWindow, driveFromIndex, dropKnownType, enrolledExists, visibilityForType } from './rewrites';
+import {
+  type Rewrite, RewritingStatements, cappedCount, chain, chainInsideOut, dateWindow, driveFromIndex, dropKnownType, enrolledExists, streamPage, visibilityForType,
+} from './rewrites';
 import { SCENARIOS, readSample } from './scenarios';
 
 interface Variant {
@@ -26,7 +28,11 @@ interface Variant {
   /** Schema or statistics change applied to the scratch copy before this variant (and kept). */
   setup?: { what: string; sql: string[] };
   rewrite: Rewrite[];
+  /** Totals above this are left out by design, so they are compared as "more than the cap". */
+  totalCap?: number;
 }
+
+const CAP = 1000;
 
 const COVERING = [
   'CREATE INDEX proto_token_cover ON idx_token (param, code, system, rid)',
@@ -45,6 +51,8 @@ function variants(span: Map<string, number>): Variant[] {
     { key: 'E', name: 'current code after ANALYZE', setup: { what: 'ANALYZE', sql: ['ANALYZE'] }, rewrite: [] },
     { key: 'F', name: 'D after ANALYZE', rewrite: all },
     { key: 'G', name: 'F + covering (…, rid) indexes', setup: { what: 'covering indexes, then ANALYZE', sql: [...COVERING, 'ANALYZE'] }, rewrite: all },
+    { key: 'H', name: 'G + a single equality predicate streams the page from its covering index', rewrite: [...all, streamPage] },
+    { key: 'I', name: `H + the count stops at ${CAP.toLocaleString('en')} (Bundle.total left out above; only when no exact total is asked for)`, rewrite: [...all, streamPage, cappedCount(CAP)], totalCap: CAP },
   ];
 }
 
@@ -55,18 +63,21 @@ interface Cell {
 }
 
 /** What a search returned, to compare variants on: the total, the page and the includes. */
-function signature(r: SearchResult): string {
-  return JSON.stringify([r.total ?? null, r.matches.map((m) => m.id), r.included.map((m) => m.id).sort(), r.nextCursor ?? null]);
+function signature(r: SearchResult, cap = Infinity): string {
+  const total = r.total === undefined ? null : r.total > cap ? `>${cap}` : r.total;
+  return JSON.stringify([total, r.matches.map((m) => m.id), r.included.map((m) => m.id).sort(), r.nextCursor ?? null]);
 }
 
 function parse(argv: string[]) {
-  const o = { resources: 1_000_000, seed: 1, runs: 60, warmup: 5 };
+  const o = { resources: 1_000_000, seed: 1, runs: 60, warmup: 5, only: undefined as Set<string> | undefined };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--resources') o.resources = wholeNumber(flag, argv[++i], 100);
     else if (flag === '--seed') o.seed = wholeNumber(flag, argv[++i], 0);
     else if (flag === '--runs') o.runs = wholeNumber(flag, argv[++i], 1);
     else if (flag === '--warmup') o.warmup = wholeNumber(flag, argv[++i], 0);
+    // A is the reference every other variant is checked against, so it always runs.
+    else if (flag === '--only') o.only = new Set(['A', ...(argv[++i] ?? '').split(',')]);
     else throw new Error(`unknown flag ${flag}`);
   }
   return o;
@@ -95,7 +106,7 @@ async function main(): Promise<void> {
         .map((r) => [r.param, Math.ceil(r.ms)]),
     );
     const registry = loadSearchRegistry();
-    const reference = new Map<string, string>();
+    const references = new Map<string, SearchResult>();
     const cells = new Map<string, Map<string, Cell>>();
     const setups: string[] = [];
     const finalPlans = new Map<string, string[]>();
@@ -107,6 +118,7 @@ async function main(): Promise<void> {
         writer.pragma('wal_checkpoint(TRUNCATE)');
         setups.push(`before ${v.key}: ${v.setup.what} took ${(elapsedMs(t0) / 1000).toFixed(1)} s`);
       }
+      if (o.only && !o.only.has(v.key)) continue;
       // A fresh connection per variant, configured like the store's reader, sees the new schema and stats.
       const db = new Database(scratch, { readonly: true, fileMustExist: true });
       db.pragma('cache_size = -32000');
@@ -130,9 +142,8 @@ async function main(): Promise<void> {
             const result = search.run(plan);
             cell.times[total].push(elapsedMs(t0));
             const key = `${s.name}|${i}|${total}`;
-            const sig = signature(result);
-            if (v.key === 'A') reference.set(key, sig);
-            else if (reference.get(key) !== sig) cell.mismatches++;
+            if (v.key === 'A') references.set(key, result);
+            else if (signature(references.get(key)!, v.totalCap) !== signature(result, v.totalCap)) cell.mismatches++;
           }
         }
         // Explain what the last run executed, as rewritten.
@@ -140,7 +151,8 @@ async function main(): Promise<void> {
         for (const total of TOTALS) search.run(planFor(registry, s, s.query(new Rng(o.seed * 1000 + index), sample), total));
         const explained = explainAll(db, statements.ran);
         cell.flags = [...new Set(explained.flatMap((e) => e.lines.filter((l) => l.flag).map((l) => `${l.detail} (${l.flag})`)))];
-        if (v === list[list.length - 1]) finalPlans.set(s.name, explained.map((e) => `\`\`\`sql\n${compactSql(e.sql)}\n\`\`\`\n\`\`\`\n${renderPlan(e)}\n\`\`\``));
+        // Each variant overwrites the last, so the report shows the plans of the last one run.
+        finalPlans.set(s.name, explained.map((e) => `\`\`\`sql\n${compactSql(e.sql)}\n\`\`\`\n\`\`\`\n${renderPlan(e)}\n\`\`\``));
         row.set(s.name, cell);
         const a = summary(cell.times.accurate);
         const n = summary(cell.times.none);
@@ -153,10 +165,10 @@ async function main(): Promise<void> {
     writer.close();
 
     out.push(`# Search prototypes: ${int(o.resources)} resources, seed ${o.seed}`, '', `${new Date().toISOString()} · ${o.runs} runs per cell after ${o.warmup} warm-up runs, same drawn values for every variant.`, '', `A is ${codeVersion()}; a rewrite whose change that code already makes leaves its SQL as it is.`, '');
-    out.push('Variants (cumulative; each applies to a scratch copy):', '', ...list.map((v) => `- **${v.key}**: ${v.name}`), '', ...setups.map((s) => `- ${s}`), '');
+    out.push('Variants (cumulative; each applies to a scratch copy):', '', ...list.filter((v) => cells.has(v.key)).map((v) => `- **${v.key}**: ${v.name}`), '', ...setups.map((s) => `- ${s}`), '');
     for (const s of SCENARIOS) {
       out.push(`## ${s.name}: \`${s.shape}\``, '', '| variant | median ms | p95 ms | median ms _total=none | p95 ms _total=none | same results as A | flagged plan lines |', '|---|---:|---:|---:|---:|---|---|');
-      for (const v of list) {
+      for (const v of list.filter((x) => cells.has(x.key))) {
         const c = cells.get(v.key)!.get(s.name)!;
         const a = summary(c.times.accurate);
         const n = summary(c.times.none);
@@ -165,11 +177,11 @@ async function main(): Promise<void> {
       }
       out.push('');
     }
-    out.push('## Index sizes after G', '', '| index | MiB |', '|---|---:|');
+    out.push('## Index sizes at the end', '', '| index | MiB |', '|---|---:|');
     for (const [name, bytes] of [...sizes].filter(([n]) => n.startsWith('idx_') || n.startsWith('proto_') || n.startsWith('resources') || n === 'versions').sort()) {
       out.push(`| ${name} | ${(bytes / 1024 ** 2).toFixed(1)} |`);
     }
-    out.push('', '## Plans under G', '');
+    out.push('', `## Plans under ${[...cells.keys()].pop()}`, '');
     for (const [name, plans] of finalPlans) out.push(`### ${name}`, '', ...plans, '');
   } finally {
     for (const s of ['', '-wal', '-shm']) rmSync(scratch + s, { force: true });

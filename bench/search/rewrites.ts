@@ -175,6 +175,53 @@ export const chainInsideOut: Rewrite = (sql, args) => {
   return { sql, args };
 };
 
+const ONE_INDEX =
+  /^SELECT (v\.\*, r\.rid AS rid|COUNT\(\*\) AS n) FROM resources r(?: JOIN versions v ON v\.seq = r\.seq)? WHERE \+r\.type = \? AND r\.deleted = 0 AND r\.rid IN \(SELECT (i\d+)\.rid FROM (idx_\w+) \2 WHERE (\2\.param = \? AND \(\([^()]*\)\))\)([\s\S]*?)( ORDER BY r\.rid ASC LIMIT \?)?$/;
+
+/** The statement split around its single equality index predicate, or undefined when it has another shape. */
+function oneIndex(sql: string, args: unknown[]) {
+  const m = ONE_INDEX.exec(sql);
+  if (!m || /\brid IN \(/.test(m[5]!)) return undefined;
+  const [, select, x, table, cond, rest] = m as unknown as [string, string, string, string, string, string];
+  const k = placeholders(cond);
+  const n = placeholders(rest);
+  return { select, x, table, cond, rest, type: args[0], condArgs: args.slice(1, 1 + k), restArgs: args.slice(1 + k, 1 + k + n), tail: args.slice(1 + k + n) };
+}
+
+/**
+ * `rid IN (subquery)` always builds the whole rid list before the first row, so a page of 20 from
+ * a code with 190,000 matches still reads 190,000 index entries. As a join from a (param, code,
+ * system, rid) index, rows arrive in rid order, GROUP BY drops a resource's duplicate rows as it
+ * goes, and LIMIT stops the walk. Only for a single equality predicate, whose range is rid-ordered.
+ */
+export const streamPage: Rewrite = (sql, args) => {
+  const q = oneIndex(sql, args);
+  if (!q || !q.select.startsWith('v.*')) return { sql, args };
+  return {
+    sql: `SELECT v.*, r.rid AS rid FROM ${q.table} ${q.x} JOIN resources r ON r.rid = ${q.x}.rid JOIN versions v ON v.seq = r.seq WHERE ${q.cond} AND +r.type = ? AND r.deleted = 0${q.rest} GROUP BY ${q.x}.rid ORDER BY ${q.x}.rid ASC LIMIT ?`,
+    args: [...q.condArgs, q.type, ...q.restArgs, ...q.tail],
+  };
+};
+
+/**
+ * Counting visits every match's resource row (type, deletion, custody), about a microsecond each;
+ * at 100,000+ matches that is the whole budget. When the client has not asked for an exact total
+ * the store could stop at `cap` and leave Bundle.total out above it (R4 makes it optional).
+ */
+const COUNT_HEAD = 'SELECT COUNT(*) AS n FROM resources r WHERE ';
+
+export function cappedCount(cap: number): Rewrite {
+  return (sql, args) => {
+    if (!sql.startsWith(COUNT_HEAD)) return { sql, args };
+    const q = oneIndex(sql, args);
+    if (!q) return { sql: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM resources r WHERE ${sql.slice(COUNT_HEAD.length)} LIMIT ${cap + 1})`, args };
+    return {
+      sql: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${q.table} ${q.x} JOIN resources r ON r.rid = ${q.x}.rid WHERE ${q.cond} AND +r.type = ? AND r.deleted = 0${q.rest} GROUP BY ${q.x}.rid LIMIT ${cap + 1})`,
+      args: [...q.condArgs, q.type, ...q.restArgs, ...q.tail],
+    };
+  };
+}
+
 /** Applies rewrites in order. */
 export function chain(rewrites: Rewrite[]): Rewrite {
   return (sql, args) => rewrites.reduce<Captured>((c, r) => r(c.sql, c.args), { sql, args });
