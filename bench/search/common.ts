@@ -39,6 +39,8 @@ export function summary(ms: number[]): { median: number; p95: number } {
 export const elapsedMs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 export const fmt = (ms: number) => (ms < 0.01 ? ms.toFixed(4) : ms < 0.1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
 export const int = (n: number) => Math.round(n).toLocaleString('en');
+/** Table cells cannot hold a bare pipe, even inside code spans. */
+export const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 /** Accepts 1e6 and 1_000_000 as well as 1000000: all are how people write a million. */
 export function wholeNumber(flag: string, raw: string | undefined, min: number): number {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { SearchResult } from '../../src/store/port';
 import { loadSearchRegistry } from '../../src/search/registry';
 import { SqliteSearch } from '../../src/store/sqlite/search-sql';
-import { TOTALS, type Total, codeVersion, elapsedMs, fmt, int, log, planFor, summary, wholeNumber } from './common';
+import { TOTALS, type Total, cell, codeVersion, elapsedMs, fmt, int, log, planFor, summary, wholeNumber } from './common';
 import { compactSql, explainAll, renderPlan } from './explain';
 import { dataFile, ensureDataset } from './load';
 import { Rng } from './prng';
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
       const search = new SqliteSearch(statements);
       const row = new Map<string, Cell>();
       for (const [index, s] of SCENARIOS.entries()) {
-        const cell: Cell = { times: { accurate: [], none: [] }, mismatches: 0, flags: [] };
+        const got: Cell = { times: { accurate: [], none: [] }, mismatches: 0, flags: [] };
         const warm = new Rng(o.seed * 1000 + index);
         for (let i = 0; i < o.warmup; i++) {
           const pairs = s.query(warm, sample);
@@ -140,23 +140,23 @@ async function main(): Promise<void> {
             const plan = planFor(registry, s, pairs, total);
             const t0 = process.hrtime.bigint();
             const result = search.run(plan);
-            cell.times[total].push(elapsedMs(t0));
+            got.times[total].push(elapsedMs(t0));
             const key = `${s.name}|${i}|${total}`;
             if (v.key === 'A') references.set(key, result);
-            else if (signature(references.get(key)!, v.totalCap) !== signature(result, v.totalCap)) cell.mismatches++;
+            else if (signature(references.get(key)!, v.totalCap) !== signature(result, v.totalCap)) got.mismatches++;
           }
         }
         // Explain what the last run executed, as rewritten.
         statements.ran.length = 0;
         for (const total of TOTALS) search.run(planFor(registry, s, s.query(new Rng(o.seed * 1000 + index), sample), total));
         const explained = explainAll(db, statements.ran);
-        cell.flags = [...new Set(explained.flatMap((e) => e.lines.filter((l) => l.flag).map((l) => `${l.detail} (${l.flag})`)))];
+        got.flags = [...new Set(explained.flatMap((e) => e.lines.filter((l) => l.flag).map((l) => `${l.detail} (${l.flag})`)))];
         // Each variant overwrites the last, so the report shows the plans of the last one run.
         finalPlans.set(s.name, explained.map((e) => `\`\`\`sql\n${compactSql(e.sql)}\n\`\`\`\n\`\`\`\n${renderPlan(e)}\n\`\`\``));
-        row.set(s.name, cell);
-        const a = summary(cell.times.accurate);
-        const n = summary(cell.times.none);
-        log(`${v.key} ${s.name}: ${fmt(a.median)}/${fmt(a.p95)} ms accurate, ${fmt(n.median)}/${fmt(n.p95)} ms none, mismatches ${cell.mismatches}`);
+        row.set(s.name, got);
+        const a = summary(got.times.accurate);
+        const n = summary(got.times.none);
+        log(`${v.key} ${s.name}: ${fmt(a.median)}/${fmt(a.p95)} ms accurate, ${fmt(n.median)}/${fmt(n.p95)} ms none, mismatches ${got.mismatches}`);
       }
       cells.set(v.key, row);
       db.close();
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
         const a = summary(c.times.accurate);
         const n = summary(c.times.none);
         const same = v.key === 'A' ? '—' : c.mismatches ? `⚠ ${c.mismatches} differ` : 'yes';
-        out.push(`| ${v.key} | ${fmt(a.median)} | ${fmt(a.p95)} | ${fmt(n.median)} | ${fmt(n.p95)} | ${same} | ${c.flags.map((f) => `\`${f}\``).join('; ') || '—'} |`);
+        out.push(`| ${v.key} | ${fmt(a.median)} | ${fmt(a.p95)} | ${fmt(n.median)} | ${fmt(n.p95)} | ${same} | ${c.flags.map((f) => `\`${cell(f)}\``).join('; ') || '—'} |`);
       }
       out.push('');
     }

@@ -12,7 +12,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { createIndexer } from '../../src/search/indexer';
 import { loadSearchRegistry } from '../../src/search/registry';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
-import { TOTALS, type Total, codeVersion, elapsedMs, fmt, int, log, percentile, planFor, summary, wholeNumber } from './common';
+import { TOTALS, type Total, cell, codeVersion, elapsedMs, fmt, int, log, percentile, planFor, summary, wholeNumber } from './common';
 import { type Explained, captureSql, compactSql, explainAll, renderPlan } from './explain';
 import { BASE_URL, diskBytes, ensureDataset } from './load';
 import { Rng } from './prng';
@@ -71,7 +71,6 @@ async function main(): Promise<void> {
   // Same cache as the store's reader, so EXPLAIN and the capture see what the timed path sees.
   ro.pragma('cache_size = -32000');
   const sample = readSample(ro);
-
 
   // The floor for one round trip into SQLite from JS on this machine, right now.
   const one = ro.prepare('SELECT 1');
@@ -139,9 +138,6 @@ interface ReportInput {
   measured: Measured[];
 }
 
-/** Table cells cannot hold a bare pipe, even inside code spans. */
-const cell = (s: string) => s.replace(/\|/g, '\\|');
-
 function range(values: number[]): string {
   const s = [...values].sort((a, b) => a - b);
   const med = percentile(s, 0.5);
@@ -198,7 +194,7 @@ function render(o: Options, r: ReportInput): string {
     const ratio = (ms: number[]) => `${int(summary(ms).median / r.baseline.median)}×`;
     out.push(`| ${m.scenario.name} | ${ratio(m.times.accurate)} | ${ratio(m.times.none)} |`);
   }
-  out.push('', '## Query plans', '', 'SQL captured from the store\'s own `SqliteSearch` for the first drawn value, then `EXPLAIN QUERY PLAN` with the same bound values. `<--` marks a full scan or a sort of every match.', '');
+  out.push('', '## Query plans', '', 'SQL captured from the store\'s own `SqliteSearch` for the first drawn value, then `EXPLAIN QUERY PLAN` with the same bound values. `<--` marks a full scan, a range that grows with the data rather than with the answer, or a sort of every match.', '');
   for (const m of r.measured) {
     out.push(`### ${m.scenario.name}`, '');
     for (const p of m.plans) {
