@@ -16,9 +16,8 @@ import { requestLog } from './http/request-log';
 import { notFound } from './fhir/outcome';
 import type { SearchRegistry } from './search/registry';
 import { OperationRegistry } from './fhir/operations';
-import { registerCoreOperations } from './fhir/core-operations';
-import { registerPrivacyOperations } from './privacy/operations';
-import { registerDecisionOperations } from './services/operations';
+import { MODULES, type LinkcareModule, type ModuleHost } from './modules';
+import { type WorkerPool, startWorkers } from './jobs/workers';
 import { createTokenVerifier } from './auth/jwt';
 import { authenticate } from './http/authenticate';
 import { rateLimiter } from './http/rate-limit';
@@ -33,19 +32,63 @@ export interface AppDeps {
   validator?: ResourceValidator;
   /** The search registry the store's indexer was built from. */
   registry: SearchRegistry;
+  /** Feature modules (default: all of src/modules.ts). */
+  modules?: readonly LinkcareModule[];
+  /** Run background workers (subscription deliveries, exports) in this instance; default true. */
+  workers?: boolean;
+}
+
+/** A running linkcare instance: the express app, its context, and how to stop its background work. */
+export interface Linkcare {
+  app: Express;
+  ctx: FhirContext;
+  /** Resolves when start-up seeding is done (requests wait for it too). */
+  ready: Promise<void>;
+  /** Stops the background workers (the caller closes the store afterwards). */
+  stop(): Promise<void>;
+}
+
+async function seedModules(ctx: FhirContext, modules: readonly LinkcareModule[]): Promise<void> {
+  const seeding = modules.filter((m) => m.seed);
+  if (!seeding.length) return;
+  await ctx.store.unitOfWork(async (tx) => {
+    for (const m of seeding) await m.seed!(ctx, tx);
+  });
 }
 
 /** Creates the HTTP application. */
 export function createApp(deps: AppDeps): Express {
+  return createLinkcare(deps).app;
+}
+
+/** Creates an instance: app, context, seed data and background workers. */
+export function createLinkcare(deps: AppDeps): Linkcare {
   const logger = deps.logger ?? pino({ level: deps.config.logLevel });
+  const modules = deps.modules ?? MODULES;
+  const operations = new OperationRegistry();
+  for (const m of modules) m.registerOperations?.(operations);
   const ctx: FhirContext = {
     store: deps.store,
     config: deps.config,
     validator: deps.validator ?? createResourceValidator(),
     registry: deps.registry,
-    operations: registerDecisionOperations(registerPrivacyOperations(registerCoreOperations(new OperationRegistry()))),
+    operations,
     audit: new AuditGroupCommit(deps.store),
+    rules: modules.flatMap((m) => m.rules ?? []),
+    ready: Promise.resolve(),
   };
+  const ready = seedModules(ctx, modules);
+  // A failed seed is reported by every request (and by /readyz), not as an unhandled rejection.
+  ready.catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : 'error' }, 'start-up seeding failed'));
+  ctx.ready = ready;
+  let pool: WorkerPool | undefined;
+  if (deps.workers !== false) {
+    const workers = modules.flatMap((m) => m.workers ?? []);
+    if (workers.length) {
+      pool = startWorkers(ctx, workers, logger);
+      ctx.workers = pool;
+    }
+  }
   if (!deps.config.auth) throw new Error('createApp needs config.auth (see withDevSecrets for development)');
   const verify = createTokenVerifier(deps.config.auth);
   const app = express();
@@ -69,6 +112,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.get('/readyz', async (_req, res) => {
     try {
+      await ready;
       await deps.store.ping();
       res.json({ status: 'ready' });
     } catch {
@@ -76,18 +120,25 @@ export function createApp(deps: AppDeps): Express {
     }
   });
 
-  app.use(
-    '/fhir',
+  const authenticated = [
     authenticate(verify, logger, async (requestId, method, path) => {
       const trail = new AuditTrail({ requestId });
       trail.add(failureEntry(method, path.split('/').filter(Boolean), 401, 'login'));
       await ctx.audit.commit(trail);
     }),
     rateLimiter(deps.config.rateLimitPerMinute),
-    express.raw({ type: () => true, limit: deps.config.bodyLimitBytes }),
-    fhirHandler(ctx),
-  );
+  ];
+  app.use('/fhir', ...authenticated, express.raw({ type: () => true, limit: deps.config.bodyLimitBytes }), fhirHandler(ctx));
+  const host: ModuleHost = { ctx, authenticated, logger };
+  for (const m of modules) m.routes?.(app, host);
   app.use((_req, _res, next) => next(notFound('No such endpoint; the FHIR API is under /fhir')));
   app.use(errorMiddleware(logger));
-  return app;
+  return {
+    app,
+    ctx,
+    ready,
+    async stop() {
+      await pool?.stop();
+    },
+  };
 }

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import pino from 'pino';
 import { type Config, ConfigError, loadConfig } from './config';
-import { createApp } from './app';
+import { createLinkcare } from './app';
 import { openStore } from './store/open';
 import { loadSearchRegistry } from './search/registry';
 import { createIndexer } from './search/indexer';
@@ -37,7 +37,8 @@ async function main(): Promise<void> {
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   if (config.baseUrlFromPort) config = { ...config, baseUrl: `http://localhost:${port}/fhir` };
   const store = await openStore(config.database, createIndexer(registry, config.baseUrl));
-  server.on('request', createApp({ config, store, logger, registry }));
+  const linkcare = createLinkcare({ config, store, logger, registry });
+  server.on('request', linkcare.app);
   logger.info({ port, store: store.kind }, 'listening');
   process.stdout.write(`linkcare FHIR server listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/fhir\n`);
   server.keepAliveTimeout = 5_000;
@@ -53,7 +54,10 @@ async function main(): Promise<void> {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     server.close(() => {
-      void store.close().then(() => {
+      void linkcare
+        .stop()
+        .then(() => store.close())
+        .then(() => {
         logger.info('stopped');
         process.exit(0);
       });

@@ -10,6 +10,8 @@ import type { OperationRegistry } from './operations';
 import type { Principal } from '../auth/principal';
 import type { AuditTrail } from '../audit/recorder';
 import type { AuditGroupCommit } from '../audit/group-commit';
+import type { WriteRule } from './rules';
+import type { WorkerPool } from '../jobs/workers';
 import { OperationOutcomeError, issue, outcome } from './outcome';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -53,6 +55,12 @@ export interface FhirContext {
   operations: OperationRegistry;
   /** Commits the audit events of reads and refusals, batched. */
   audit: AuditGroupCommit;
+  /** Write rules of the feature modules (src/fhir/rules.ts), in order. */
+  rules: readonly WriteRule[];
+  /** Start-up seeding; requests wait for it. */
+  ready: Promise<void>;
+  /** Background workers of this instance, when running (kick one after enqueueing a job). */
+  workers?: WorkerPool;
 }
 
 /** The caller, or 401 when the request is not authenticated. */

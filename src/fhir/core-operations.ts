@@ -1,4 +1,5 @@
 /** Operations of the FHIR core that this server implements, with their definitions. */
+import type { LinkcareModule } from '../modules';
 import type { FhirContext, FhirRequest } from './context';
 import { type OperationRegistry } from './operations';
 import { patientEverything } from './interactions/search';
@@ -32,3 +33,9 @@ export function registerCoreOperations(ops: OperationRegistry): OperationRegistr
     handler: (ctx: FhirContext, req: FhirRequest, target) => patientEverything(ctx, req, target.id!),
   });
 }
+
+/** The core module: operations of the FHIR specification itself. */
+export const coreModule: LinkcareModule = {
+  name: 'core',
+  registerOperations: (ops) => void registerCoreOperations(ops),
+};

@@ -15,6 +15,7 @@ function audited(req: FhirRequest): boolean {
 /** Routes the request and records it in the audit trail. */
 export async function handle(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   try {
+    await ctx.ready;
     const res = await route(ctx, req);
     if (req.audit.size) await ctx.audit.commit(req.audit);
     return res;

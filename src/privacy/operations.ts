@@ -3,6 +3,7 @@
  * The UIC is hashed with the server's key the moment it arrives; only that keyed hash is stored,
  * and neither the UIC nor the hash is ever returned or logged.
  */
+import type { LinkcareModule } from '../modules';
 import type { Coding, Patient } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse } from '../fhir/context';
 import { principalOf } from '../fhir/context';
@@ -124,3 +125,9 @@ export function registerPrivacyOperations(ops: OperationRegistry): OperationRegi
       handler: (ctx, req, target) => erase(ctx, req, target.id!),
     });
 }
+
+/** The privacy module: client registration and erasure. */
+export const privacyModule: LinkcareModule = {
+  name: 'privacy',
+  registerOperations: (ops) => void registerPrivacyOperations(ops),
+};

@@ -86,6 +86,44 @@ export interface SearchResult {
   nextCursor?: string;
 }
 
+/** States of a background job (subscription deliveries, bulk exports, …). */
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/**
+ * A durable background job. Workers in any linkcare instance claim due jobs atomically (a lease),
+ * so a job survives restarts and two instances never run it at once.
+ */
+export interface Job {
+  id: string;
+  queue: string;
+  state: JobState;
+  /** The job's input and progress, JSON. */
+  payload: unknown;
+  /** The job's output, JSON (e.g. an export manifest). */
+  result?: unknown;
+  attempts: number;
+  /** Not to be run before this instant. */
+  notBefore: string;
+  /** While running: the lease expiry; a job whose lease expired is claimable again (its worker died). */
+  leaseUntil?: string;
+  error?: string;
+  /** Who the job belongs to (e.g. the principal that kicked off an export). */
+  owner?: string;
+  created: string;
+  updated: string;
+}
+
+/** Changes to a job; null clears an optional field. */
+export interface JobChanges {
+  state?: JobState;
+  payload?: unknown;
+  result?: unknown;
+  attempts?: number;
+  notBefore?: string;
+  leaseUntil?: string | null;
+  error?: string | null;
+}
+
 /** Reads available both inside and outside a unit of work. */
 export interface StoreReader {
   /** Current version (including a deleted marker), or undefined when never existed. */
@@ -120,6 +158,8 @@ export interface StoreTx extends StoreReader {
    * client code). Returns how many resources were removed.
    */
   erasePatient(patientId: string): Promise<number>;
+  /** Adds a job to `queue` in this unit of work (an outbox: it exists only if the unit commits). */
+  enqueueJob(queue: string, payload: unknown, options?: { id?: string; notBefore?: string; owner?: string }): Promise<Job>;
 }
 
 /** The store. Units of work are serialisable with respect to each other. */
@@ -139,6 +179,16 @@ export interface Store extends StoreReader {
   auditChain(afterSeq: number, limit: number): Promise<AuditLink[]>;
   /** The chain head recorded at the last append: `seq` and `hash`, or undefined when empty. */
   auditHead(): Promise<{ seq: number; hash: string } | undefined>;
+  /**
+   * Atomically claims up to `limit` due jobs of `queue` (queued with notBefore ≤ now, or running
+   * with an expired lease): marks them running with a lease of `leaseMs` and counts the attempt.
+   */
+  claimJobs(queue: string, options: { now: string; leaseMs: number; limit: number }): Promise<Job[]>;
+  /** Changes a job; with `expectState`, only when it is in that state (compare-and-set). Returns the job after. */
+  updateJob(id: string, changes: JobChanges, expectState?: JobState): Promise<Job | undefined>;
+  getJob(id: string): Promise<Job | undefined>;
+  /** Jobs of a queue, oldest first. */
+  listJobs(queue: string, options?: { states?: JobState[]; owner?: string; limit?: number }): Promise<Job[]>;
   /** Makes removed data unrecoverable from the storage files (after an erasure). */
   purge(): Promise<void>;
   /** Resolves when the store answers; used by /readyz. */

@@ -3,7 +3,7 @@ import pino from 'pino';
 import request from 'supertest';
 import type { Express } from 'express';
 import { loadConfig, type Config } from '../../src/config';
-import { createApp } from '../../src/app';
+import { type Linkcare, createLinkcare } from '../../src/app';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 import type { Store } from '../../src/store/port';
 import { createResourceValidator } from '../../src/fhir/validation/validator';
@@ -47,6 +47,9 @@ export interface TestApp {
   /** An agent acting with the given roles for the given organisation. */
   as(roles: Role[], org?: string, opts?: { sub?: string; scope?: string }): ReturnType<typeof request.agent>;
   logs: string[];
+  /** The instance (context, readiness, background workers). */
+  linkcare: Linkcare;
+  /** Stops the workers and closes the store. */
   close(): Promise<void>;
 }
 
@@ -67,10 +70,14 @@ export function startTestApp(env: Record<string, string> = {}, store?: Store): T
   const logs: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
   sharedValidator ??= createResourceValidator();
-  const app = createApp({ config, store: s, logger, validator: sharedValidator, registry });
+  const linkcare = createLinkcare({ config, store: s, logger, validator: sharedValidator, registry });
+  const { app } = linkcare;
   const as = (roles: Role[], org = TEST_ORG, opts: { sub?: string; scope?: string } = {}) =>
     request.agent(app).set('Authorization', bearer(roles, org, opts));
-  return { app, store: s, config, registry, http: as(['clinician', 'admin']), as, logs, close: () => s.close() };
+  return { app, store: s, config, registry, http: as(['clinician', 'admin']), as, logs, linkcare, close: async () => {
+    await linkcare.stop();
+    await s.close();
+  } };
 }
 
 /** Content type for FHIR JSON bodies. */

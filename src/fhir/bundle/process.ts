@@ -125,7 +125,7 @@ async function runWrite(ctx: FhirContext, req: FhirRequest, tx: StoreTx, e: Entr
       return writeEntry(req, base, await patchIn(ctx, tx, type, rid, patch, actor, ifMatchOf(e)), 'patch');
     }
     case 'DELETE': {
-      const r = rid !== undefined ? await deleteIn(tx, type, rid, actor, ifMatchOf(e)) : await conditionalDeleteIn(ctx, tx, type, e.query, actor);
+      const r = rid !== undefined ? await deleteIn(ctx, tx, type, rid, actor, ifMatchOf(e)) : await conditionalDeleteIn(ctx, tx, type, e.query, actor);
       auditWrite(req, 'delete', r);
       return { response: { status: statusLine(r.status), ...(r.version ? { etag: etag(r.version.versionId) } : {}) } };
     }

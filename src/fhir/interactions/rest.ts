@@ -92,7 +92,7 @@ export async function patch(ctx: FhirContext, req: FhirRequest, type: string, id
 /** DELETE [type]/[id] */
 export async function remove(ctx: FhirContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
   const ifMatch = ifMatchOf(req);
-  return deleteResponse(await writeUnit(ctx, req, 'delete', (tx) => deleteIn(tx, type, id, actorOf(req), ifMatch)));
+  return deleteResponse(await writeUnit(ctx, req, 'delete', (tx) => deleteIn(ctx, tx, type, id, actorOf(req), ifMatch)));
 }
 
 /** DELETE [type]?criteria */

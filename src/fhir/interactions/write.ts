@@ -19,6 +19,7 @@ import { guardResource } from '../guards';
 import { resolveValueSets, storedValueSets } from '../../search/value-sets';
 import { assignClientCode } from '../../privacy/client-code-assign';
 import type { Patient } from '@medplum/fhirtypes';
+import { type WriteEvent, runAfterRules, runBeforeRules } from '../rules';
 
 export interface WriteResult {
   status: number;
@@ -115,10 +116,13 @@ export async function createIn(
     if (found.length === 1) return { status: 200, version: found[0]!, message: 'Resource already exists; nothing created' };
   }
   const id = opts.id ?? randomUUID();
-  const patient = await clientOf(ctx, tx, { ...resource, id }, actor.principal);
-  const toStore = type === 'Patient' ? await assignClientCode(tx, { ...(resource as Patient), id }) : { ...resource, id };
+  const event: WriteEvent = { action: 'create', type, id, principal: actor.principal };
+  const ruled = (await runBeforeRules(ctx, tx, { ...event, resource: { ...resource, id } }))!;
+  const patient = await clientOf(ctx, tx, ruled, actor.principal);
+  const toStore = type === 'Patient' ? await assignClientCode(tx, ruled as Patient & { id: string }) : ruled;
   const version = await tx.put(toStore, { custodian: actor.principal.org, patient, method: 'POST' });
   if (type === 'Patient') await tx.enrol(id, actor.principal.org);
+  await runAfterRules(ctx, tx, event, version);
   return { status: 201, version, message: `Created ${type}/${id}` };
 }
 
@@ -144,13 +148,16 @@ export async function updateIn(
   } else if (!current.deleted) {
     await assertMayChange(tx, current, actor.principal);
   }
-  const patient = await clientOf(ctx, tx, { ...resource, id }, actor.principal);
-  const toStore = type === 'Patient' ? await assignClientCode(tx, { ...(resource as Patient), id }, exists?.resource as Patient | undefined) : { ...resource, id };
+  const created = !current || current.deleted;
+  const event: WriteEvent = { action: created ? 'create' : 'update', type, id, principal: actor.principal, previous: created ? undefined : current };
+  const ruled = (await runBeforeRules(ctx, tx, { ...event, resource: { ...resource, id } }))!;
+  const patient = await clientOf(ctx, tx, ruled, actor.principal);
+  const toStore = type === 'Patient' ? await assignClientCode(tx, ruled as Patient & { id: string }, exists?.resource as Patient | undefined) : ruled;
   const version = await tx
     .put(toStore, { custodian: actor.principal.org, patient, ifMatchVersion: ifMatch, method: 'PUT' })
     .catch(conflictToPrecondition);
-  const created = !current || current.deleted;
   if (created && type === 'Patient') await tx.enrol(id, actor.principal.org);
+  await runAfterRules(ctx, tx, event, version);
   return { status: created ? 201 : 200, version, message: `${created ? 'Created' : 'Updated'} ${type}/${id}` };
 }
 
@@ -187,11 +194,14 @@ export async function patchIn(
   const patched = applyJsonPatch(current.resource, patch) as Resource;
   if (patched.resourceType !== type || patched.id !== id) throw unprocessable('A patch may not change resourceType or id', `${type}.id`);
   const resource = prepareResource(ctx, type, patched);
-  const patient = await clientOf(ctx, tx, { ...resource, id }, actor.principal);
-  const toStore = type === 'Patient' ? await assignClientCode(tx, { ...(resource as Patient), id }, current.resource as Patient) : { ...resource, id };
+  const event: WriteEvent = { action: 'patch', type, id, principal: actor.principal, previous: current };
+  const ruled = (await runBeforeRules(ctx, tx, { ...event, resource: { ...resource, id } }))!;
+  const patient = await clientOf(ctx, tx, ruled, actor.principal);
+  const toStore = type === 'Patient' ? await assignClientCode(tx, ruled as Patient & { id: string }, current.resource as Patient) : ruled;
   const version = await tx
     .put(toStore, { patient, ifMatchVersion: current.versionId, method: 'PATCH' })
     .catch(conflictToPrecondition);
+  await runAfterRules(ctx, tx, event, version);
   return { status: 200, version, message: `Patched ${type}/${id}` };
 }
 
@@ -202,13 +212,16 @@ export interface DeleteResult {
 }
 
 /** delete by id (http://hl7.org/fhir/R4/http.html#delete): writes a deleted version. */
-export async function deleteIn(tx: StoreTx, type: string, id: string, actor: WriteActor, ifMatch?: string): Promise<DeleteResult> {
+export async function deleteIn(ctx: FhirContext, tx: StoreTx, type: string, id: string, actor: WriteActor, ifMatch?: string): Promise<DeleteResult> {
   assertWritableType(type);
   assertAllowed(actor.principal, type, 'd');
   const current = await visible(tx, type, id, actor.principal);
   if (!current || current.deleted) return { status: 200, message: `${type}/${id} did not exist or was already deleted` };
   await assertMayChange(tx, current, actor.principal);
+  const event: WriteEvent = { action: 'delete', type, id, principal: actor.principal, previous: current };
+  await runBeforeRules(ctx, tx, event);
   const version = await tx.remove(type, id, { ifMatchVersion: ifMatch }).catch(conflictToPrecondition);
+  if (version) await runAfterRules(ctx, tx, event, version);
   return { status: 200, version, message: `Deleted ${type}/${id}` };
 }
 
@@ -219,5 +232,5 @@ export async function conditionalDeleteIn(ctx: FhirContext, tx: StoreTx, type: s
   const found = await findConditional(ctx, tx, type, query, actor.principal);
   if (found.length > 1) throw preconditionFailed('The conditional delete criteria matched more than one resource');
   if (!found.length) return { status: 200, message: 'No resource matched; nothing deleted' };
-  return deleteIn(tx, type, found[0]!.id, actor, undefined);
+  return deleteIn(ctx, tx, type, found[0]!.id, actor, undefined);
 }

@@ -62,6 +62,23 @@ CREATE TABLE IF NOT EXISTS audit_chain (
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL
 );
+
+-- Durable background jobs (outbox deliveries, exports); claimed with a lease.
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  queue TEXT NOT NULL,
+  state TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  result TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  not_before TEXT NOT NULL,
+  lease_until TEXT,
+  error TEXT,
+  owner TEXT,
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs (queue, state, not_before);
 `;
 
 /**

@@ -11,6 +11,7 @@ import { Mutex } from '../mutex';
 import type { Store, StoreTx } from '../port';
 import { emptyRows } from '../../search/index-rows';
 import { DDL, INDEX_DDL, SCHEMA_VERSION } from './schema';
+import { claimJobs as claimJobsIn, getJob as getJobIn, listJobs as listJobsIn, updateJob as updateJobIn } from './jobs';
 import { SqliteReader } from './reader';
 import { type Indexer, SqliteTx } from './tx';
 
@@ -96,6 +97,10 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
         afterRid = r.lastRid;
       }
     },
+    claimJobs: (queue, opts) => mutex.run(async () => claimJobsIn(writer, queue, opts)),
+    updateJob: (id, changes, expectState) => mutex.run(async () => updateJobIn(writer, id, changes, expectState)),
+    getJob: async (id) => getJobIn(reader, id),
+    listJobs: async (queue, opts) => listJobsIn(reader, queue, opts),
     async ping() {
       reader.prepare('SELECT 1').get();
     },

@@ -1,9 +1,10 @@
 /** Writes inside a unit of work on the embedded store's write connection. */
+import { enqueueJob } from './jobs';
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { GENESIS_HASH, linkHash } from '../../audit/chain';
-import { type PseudonymKind, type StoreTx, type StoredVersion, type WriteOptions, VersionConflictError } from '../port';
+import { type Job, type PseudonymKind, type StoreTx, type StoredVersion, type WriteOptions, VersionConflictError } from '../port';
 import type { IndexRows } from '../../search/index-rows';
 import { IndexWriter } from './index-write';
 import { SqliteReader } from './reader';
@@ -150,6 +151,10 @@ export class SqliteTx extends SqliteReader implements StoreTx {
     this.sql.get('DELETE FROM enrolments WHERE patient_id = ?').run(patientId);
     this.sql.get('DELETE FROM pseudonyms WHERE patient_id = ?').run(patientId);
     return rows.length;
+  }
+
+  async enqueueJob(queue: string, payload: unknown, options?: { id?: string; notBefore?: string; owner?: string }): Promise<Job> {
+    return enqueueJob(this.db, queue, payload, options);
   }
 
   /** Re-indexes up to `limit` current resources with rid > `afterRid`; returns the last rid seen. */
