@@ -49,3 +49,10 @@ export function failureEntry(method: string, path: string[], status: number, mes
   const references = a && /^[A-Z][A-Za-z]{1,40}$/.test(a) && a !== 'Patient' && b && ID_PATTERN.test(b) ? [`${a}/${b}`] : undefined;
   return { action, subtype, outcome, outcomeDesc: `${status}: ${message}`.slice(0, 200), ...(references ? { references } : {}) };
 }
+
+/** The entry naming the consents that permitted the access (each once), as the consent issue requires. */
+export function withConsents(entry: AuditEntry, consentIds: (string | undefined)[]): AuditEntry {
+  const ids = [...new Set(consentIds.filter((c): c is string => !!c))];
+  if (!ids.length) return entry;
+  return { ...entry, references: [...(entry.references ?? []), ...ids.map((id) => `Consent/${id}`)] };
+}

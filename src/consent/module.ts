@@ -1,6 +1,42 @@
-/** Consent decisions and the consent write rules. */
+/**
+ * Consent decisions and the write rules that support them: every resource gets its sensitivity
+ * labels on write (so consents can permit or deny by category), and a privacy Consent must name
+ * its client and say permit or deny.
+ */
+import type { Consent, Resource } from '@medplum/fhirtypes';
 import type { LinkcareModule } from '../modules';
+import type { WriteRule } from '../fhir/rules';
+import { unprocessable } from '../fhir/outcome';
+import { withSensitivityLabels } from './labels';
+import { PRIVACY_SCOPE } from './decision';
+
+const labelRule: WriteRule = {
+  name: 'sensitivity-labels',
+  async before(_ctx, _tx, event) {
+    if (!event.resource || event.type === 'AuditEvent') return undefined;
+    return withSensitivityLabels(event.resource as Resource);
+  },
+};
+
+/** A privacy consent has a client and a base rule; anything less could not be decided safely. */
+const consentShapeRule: WriteRule = {
+  name: 'consent-shape',
+  types: ['Consent'],
+  async before(_ctx, _tx, event) {
+    const consent = event.resource as Consent | undefined;
+    if (!consent) return undefined;
+    if (!consent.scope?.coding?.some((c) => c.code === PRIVACY_SCOPE)) return undefined;
+    if (!consent.patient?.reference?.startsWith('Patient/')) {
+      throw unprocessable('A privacy consent must name its client in Consent.patient', 'Consent.patient');
+    }
+    if (!consent.provision?.type) {
+      throw unprocessable('A privacy consent needs a base rule: Consent.provision.type permit or deny', 'Consent.provision.type');
+    }
+    return undefined;
+  },
+};
 
 export const consentModule: LinkcareModule = {
   name: 'consent',
+  rules: [labelRule, consentShapeRule],
 };

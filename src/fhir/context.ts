@@ -78,3 +78,9 @@ export function header(req: FhirRequest, name: string): string | undefined {
 export function queryValues(query: QueryPairs, name: string): string[] {
   return query.filter(([k]) => k === name).map(([, v]) => v);
 }
+
+/** The purpose of use the caller declared (`X-Purpose-Of-Use`, a v3-ActReason code), for consent decisions. */
+export function purposeOf(req: FhirRequest): string | undefined {
+  const p = req.headers['x-purpose-of-use'];
+  return p && /^[A-Z]{2,16}$/.test(p) ? p : undefined;
+}

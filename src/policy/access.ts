@@ -8,9 +8,17 @@ import type { Permission, Principal } from '../auth/principal';
 import { scopeAllows } from '../auth/principal';
 import { forbidden } from '../fhir/outcome';
 import { SUPPORTED_TYPES } from '../fhir/resource-types';
-import type { Predicate } from '../search/plan';
+import type { Task } from '@medplum/fhirtypes';
+import type { ParamRef, Predicate, SearchPlan } from '../search/plan';
+import { type ConsentGrants, consentDecision, consentGrants } from '../consent/lookup';
+import { decideAccess } from '../consent/decision';
+import { sensitivityOf } from '../consent/labels';
 import type { StoreReader, StoredVersion } from '../store/port';
 import { SHARED_CATEGORIES, categoryOf, rolesAllow } from './categories';
+
+const TASK_OWNER: ParamRef = { base: 'Task', code: 'owner', type: 'reference' };
+const TASK_FOCUS: ParamRef = { base: 'Task', code: 'focus', type: 'reference' };
+const TASK_SUBJECT: ParamRef = { base: 'Task', code: 'subject', type: 'reference' };
 
 const PERMISSION_WORDS: Record<Permission, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
 
@@ -37,6 +45,15 @@ export function readableTypes(principal: Principal): string[] {
  * only when held by it.
  */
 export function visibility(principal: Principal): Predicate[] {
+  return [{ kind: 'or', any: baseRules(principal) }];
+}
+
+/** Referral tasks owned by the principal's organisation (the receiving end of a referral). */
+function ownedTasks(org: string): Predicate {
+  return { kind: 'param', param: TASK_OWNER, values: [{ type: 'reference', ref: { targetType: 'Organization', id: org } }] };
+}
+
+function baseRules(principal: Principal): Predicate[] {
   const readable = readableTypes(principal);
   const shared = readable.filter((t) => SHARED_CATEGORIES.has(categoryOf(t)));
   const custodial = readable.filter((t) => !SHARED_CATEGORIES.has(categoryOf(t)) && t !== 'Patient');
@@ -44,23 +61,96 @@ export function visibility(principal: Principal): Predicate[] {
   if (shared.length) any.push({ kind: 'type', types: shared });
   if (readable.includes('Patient')) any.push({ kind: 'enrolled', orgs: [principal.org] });
   if (custodial.length) any.push({ kind: 'and', all: [{ kind: 'type', types: custodial }, { kind: 'custodian', custodians: [principal.org] }] });
-  return [{ kind: 'or', any }];
+  if (readable.includes('Task')) {
+    // The receiving organisation of a referral sees the Task, what it asks for and whom it is for.
+    const owned = ownedTasks(principal.org);
+    any.push({ kind: 'and', all: [{ kind: 'type', types: ['Task'] }, owned] });
+    if (readable.includes('ServiceRequest')) any.push({ kind: 'and', all: [{ kind: 'type', types: ['ServiceRequest'] }, { kind: 'has', sourceType: 'Task', param: TASK_FOCUS, inner: owned }] });
+    if (readable.includes('Patient')) any.push({ kind: 'and', all: [{ kind: 'type', types: ['Patient'] }, { kind: 'has', sourceType: 'Task', param: TASK_SUBJECT, inner: owned }] });
+  }
+  return any;
+}
+
+/** Visibility for one request, including what the clients' consents let the organisation see. */
+export interface RequestVisibility {
+  predicates: Predicate[];
+  grants: ConsentGrants;
+}
+
+/** The access predicates of a request: the base rules plus consented data (loaded now: revocation is immediate). */
+export async function requestVisibility(principal: Principal, store: StoreReader, purpose?: string): Promise<RequestVisibility> {
+  const any = baseRules(principal);
+  const grants = await consentGrants(store, principal.org, purpose);
+  if (grants.predicate) {
+    const readable = readableTypes(principal).filter((t) => !SHARED_CATEGORIES.has(categoryOf(t)));
+    any.push({ kind: 'and', all: [{ kind: 'type', types: readable }, grants.predicate] });
+  }
+  return { predicates: [{ kind: 'or', any }], grants };
+}
+
+/** The consent that let the principal see a resource found by a search, if one did. */
+export function consentFor(principal: Principal, v: StoredVersion, grants: ConsentGrants, purpose?: string): string | undefined {
+  if (v.custodian === principal.org) return undefined;
+  const patient = v.type === 'Patient' ? v.id : v.patient;
+  const consents = patient && grants.byPatient.get(patient);
+  if (!consents || !v.resource) return undefined;
+  const decision = decideAccess(consents, {
+    patient: patient!, custodian: v.custodian, recipientOrg: principal.org, type: v.type, labels: sensitivityOf(v.resource), purpose, now: new Date(),
+  });
+  return decision.consentId;
+}
+
+/** Why a resource is visible: `consentId` names the consent when that is what permitted it. */
+export interface Visibility {
+  visible: boolean;
+  consentId?: string;
+}
+
+async function ownsTaskFor(store: StoreReader, org: string, param: ParamRef, target: StoredVersion): Promise<boolean> {
+  const plan: SearchPlan = {
+    types: ['Task'],
+    where: [ownedTasks(org), { kind: 'param', param, values: [{ type: 'reference', ref: { targetType: target.type, id: target.id } }] }],
+    sort: [], count: 1, total: 'none',
+  };
+  return (await store.search(plan)).matches.length > 0;
+}
+
+function ownerOf(task: StoredVersion): string | undefined {
+  return (task.resource as Task | undefined)?.owner?.reference;
+}
+
+/** Whether, and why, the principal may see this stored resource (current or past version). */
+export async function accessTo(principal: Principal, v: StoredVersion, store: StoreReader, purpose?: string): Promise<Visibility> {
+  if (!allows(principal, v.type, 'r')) return { visible: false };
+  if (SHARED_CATEGORIES.has(categoryOf(v.type))) return { visible: true };
+  if (v.type === 'Patient' && (await store.enrolments(v.id)).includes(principal.org)) return { visible: true };
+  if (v.type !== 'Patient' && v.custodian === principal.org) return { visible: true };
+  if (v.type === 'Task' && ownerOf(v) === `Organization/${principal.org}`) return { visible: true };
+  if (allows(principal, 'Task', 'r')) {
+    if (v.type === 'ServiceRequest' && (await ownsTaskFor(store, principal.org, TASK_FOCUS, v))) return { visible: true };
+    if (v.type === 'Patient' && (await ownsTaskFor(store, principal.org, TASK_SUBJECT, v))) return { visible: true };
+  }
+  const patient = v.type === 'Patient' ? v.id : v.patient;
+  if (!patient || !v.resource) return { visible: false };
+  const decision = await consentDecision(store, {
+    patient, custodian: v.custodian, recipientOrg: principal.org, type: v.type, labels: sensitivityOf(v.resource), purpose, now: new Date(),
+  });
+  return decision.permit ? { visible: true, consentId: decision.consentId } : { visible: false };
 }
 
 /** Whether the principal may see this stored resource (current or past version). */
 export async function canSee(principal: Principal, v: StoredVersion, store: StoreReader): Promise<boolean> {
-  if (!allows(principal, v.type, 'r')) return false;
-  const category = categoryOf(v.type);
-  if (SHARED_CATEGORIES.has(category)) return true;
-  if (v.type === 'Patient') return (await store.enrolments(v.id)).includes(principal.org);
-  return v.custodian === principal.org;
+  return (await accessTo(principal, v, store)).visible;
 }
 
 /**
- * Whether the principal may change this resource: its organisation holds it, or, for a client's
- * Patient, the client is enrolled there (the client record is shared by the enrolling organisations).
+ * Whether the principal may change this resource: its organisation holds it; for a client's
+ * Patient, the client is enrolled there (the client record is shared by the enrolling
+ * organisations); for a referral Task, the organisation owns it (src/referrals decides which
+ * changes each party may make). Consent lets others read, never change.
  */
 export async function mayChange(principal: Principal, v: StoredVersion, store: StoreReader): Promise<boolean> {
   if (v.type === 'Patient') return (await store.enrolments(v.id)).includes(principal.org);
+  if (v.type === 'Task' && ownerOf(v) === `Organization/${principal.org}`) return true;
   return v.custodian === principal.org;
 }

@@ -35,6 +35,10 @@ export function narrow(p: Predicate, types: readonly string[]): Predicate | bool
       }
       return parts.length === 0 ? false : parts.length === 1 ? parts[0]! : { kind: 'or', any: parts };
     }
+    case 'not': {
+      const n = narrow(p.inner, types);
+      return typeof n === 'boolean' ? !n : { kind: 'not', inner: n };
+    }
     default:
       return p;
   }

@@ -141,6 +141,18 @@ export interface EnrolledPredicate {
   orgs: string[];
 }
 
+/** Resources in the compartment of one of these clients (the store's patient column; access policy). */
+export interface PatientPredicate {
+  kind: 'patient';
+  patients: string[];
+}
+
+/** The nested predicate does not hold (consent deny exceptions). */
+export interface NotPredicate {
+  kind: 'not';
+  inner: Predicate;
+}
+
 export type Predicate =
   | ParamPredicate
   | MissingPredicate
@@ -152,7 +164,9 @@ export type Predicate =
   | OrPredicate
   | AndPredicate
   | TypePredicate
-  | EnrolledPredicate;
+  | EnrolledPredicate
+  | PatientPredicate
+  | NotPredicate;
 
 /** One sort key: `_id`, `_lastUpdated` or a parameter (sorted by its lowest value; `-` = descending). */
 export interface SortKey {

@@ -20,4 +20,54 @@ const taskDeadline: SearchParameter = {
   expression: 'Task.restriction.period.end',
 };
 
-export const PROJECT_SEARCH_PARAMETERS: SearchParameter[] = [taskDeadline];
+/**
+ * Consent recipient at any depth: R4's `actor` reads only the base provision, but IHE Privacy
+ * Consent puts recipients in nested provisions (exceptions) too. Added by the consent module.
+ */
+const consentRecipient: SearchParameter = {
+  resourceType: 'SearchParameter',
+  id: 'Consent-recipient',
+  url: `${BASE}/Consent-recipient`,
+  name: 'recipient',
+  status: 'active',
+  description: 'Organisations named as actors in any provision of the consent, nested ones included',
+  code: 'recipient',
+  base: ['Consent'],
+  type: 'reference',
+  expression: 'Consent.provision.actor.reference | Consent.provision.provision.actor.reference | Consent.provision.provision.provision.actor.reference',
+  target: ['Organization'],
+};
+
+/** Half-hour slot starts of a day, `0000` … `2330`. */
+const SLOTS = Array.from({ length: 48 }, (_, i) => `${String(Math.floor(i / 2)).padStart(2, '0')}${i % 2 ? '30' : '00'}`);
+
+/**
+ * One union term per half-hour slot: the days on which an `availableTime` covers the slot's start
+ * (all day, or start ≤ slot < end; times are `hh:mm:ss`, so text order is time order), as
+ * `<day>-<hhmm>` tokens. The FHIRPath runs once per write of a HealthcareService.
+ */
+const availableAtExpression = SLOTS.map((s) => {
+  const t = `${s.slice(0, 2)}:${s.slice(2)}:00`;
+  return `HealthcareService.availableTime.where(allDay = true or (availableStartTime <= '${t}' and availableEndTime > '${t}')).daysOfWeek.select($this + '-${s}')`;
+}).join(' | ');
+
+/**
+ * HealthcareService open at a half-hour of the week, in the service's local time
+ * (http://hl7.org/fhir/R4/healthcareservice-definitions.html#HealthcareService.availableTime):
+ * `available-at=mon-1330` finds services open on Mondays at 13:30. "Open now" is this with the
+ * current slot (src/referrals/directory.ts); see docs/referrals.md#service-directory.
+ */
+const healthcareServiceAvailableAt: SearchParameter = {
+  resourceType: 'SearchParameter',
+  id: 'HealthcareService-available-at',
+  url: `${BASE}/HealthcareService-available-at`,
+  name: 'available-at',
+  status: 'active',
+  description: 'Open at this half-hour of the week, local time: <mon|tue|wed|thu|fri|sat|sun>-<hhmm>, hhmm on the half hour',
+  code: 'available-at',
+  base: ['HealthcareService'],
+  type: 'token',
+  expression: availableAtExpression,
+};
+
+export const PROJECT_SEARCH_PARAMETERS: SearchParameter[] = [taskDeadline, consentRecipient, healthcareServiceAvailableAt];

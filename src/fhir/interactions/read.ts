@@ -3,8 +3,8 @@
  */
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse, QueryPairs } from '../context';
-import { principalOf, queryValues } from '../context';
-import { assertAllowed, canSee, visibility } from '../../policy/access';
+import { principalOf, purposeOf, queryValues } from '../context';
+import { accessTo, assertAllowed, requestVisibility } from '../../policy/access';
 import { badRequest, gone, notFound } from '../outcome';
 import { applyShape, readShape } from '../present';
 import { versionHeaders, versionUrl } from '../respond';
@@ -12,7 +12,7 @@ import type { StoredVersion } from '../../store/port';
 import { parseDateRange } from '../../search/ranges';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../search/parse';
 import { pageLinks } from '../links';
-import { instanceEntry, queryEntry } from '../../audit/entries';
+import { instanceEntry, queryEntry, withConsents } from '../../audit/entries';
 
 function found(v: StoredVersion | undefined, type: string, id: string): StoredVersion & { resource: Resource } {
   if (!v) throw notFound(`${type}/${id} not found`);
@@ -26,16 +26,24 @@ function found(v: StoredVersion | undefined, type: string, id: string): StoredVe
 
 /** The current version when the caller may see it; otherwise undefined (as if it never existed). */
 export async function visibleCurrent(ctx: FhirContext, req: FhirRequest, type: string, id: string): Promise<StoredVersion | undefined> {
+  return (await visibleWhy(ctx, req, type, id))?.v;
+}
+
+/** The current version and the consent that made it visible, when the caller may see it. */
+async function visibleWhy(ctx: FhirContext, req: FhirRequest, type: string, id: string): Promise<{ v: StoredVersion; consentId?: string } | undefined> {
   const principal = principalOf(req);
   assertAllowed(principal, type, 'r');
   const v = await ctx.store.read(type, id);
-  return v && (await canSee(principal, v, ctx.store)) ? v : undefined;
+  if (!v) return undefined;
+  const access = await accessTo(principal, v, ctx.store, purposeOf(req));
+  return access.visible ? { v, consentId: access.consentId } : undefined;
 }
 
 /** GET [type]/[id] */
 export async function read(ctx: FhirContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
-  const v = found(await visibleCurrent(ctx, req, type, id), type, id);
-  req.audit.add(instanceEntry('R', 'read', v));
+  const seen = await visibleWhy(ctx, req, type, id);
+  const v = found(seen?.v, type, id);
+  req.audit.add(withConsents(instanceEntry('R', 'read', v), [seen?.consentId]));
   return { status: 200, headers: versionHeaders(v), body: applyShape(v.resource, readShape(req.query)) };
 }
 
@@ -89,7 +97,7 @@ export async function history(ctx: FhirContext, req: FhirRequest, type?: string,
     at: instantParam(req.query, '_at'),
     count,
     cursor: queryValues(req.query, '_cursor')[0],
-    visibility: visibility(principal),
+    visibility: (await requestVisibility(principal, ctx.store, purposeOf(req))).predicates,
   });
   req.audit.add(queryEntry(id ? 'history-instance' : type ? 'history-type' : 'history-system', type ? [type] : ['*'], page.entries));
   const base = ctx.config.baseUrl;

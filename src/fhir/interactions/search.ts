@@ -5,8 +5,8 @@
  */
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse, QueryPairs } from '../context';
-import { principalOf, queryValues } from '../context';
-import { allows, assertAllowed, canSee, readableTypes, visibility } from '../../policy/access';
+import { principalOf, purposeOf, queryValues } from '../context';
+import { accessTo, allows, assertAllowed, consentFor, readableTypes, requestVisibility } from '../../policy/access';
 import { badRequest, issue, notFound, outcome } from '../outcome';
 import { applyShape, readShape } from '../present';
 import { strictHandling } from '../respond';
@@ -16,7 +16,7 @@ import { parseDateRange } from '../../search/ranges';
 import { compartmentTypes, inPatientCompartment } from '../../search/compartment';
 import { SUPPORTED_TYPES, isSupportedType } from '../resource-types';
 import { pageLinks } from '../links';
-import { queryEntry } from '../../audit/entries';
+import { queryEntry, withConsents } from '../../audit/entries';
 import { resolveValueSets, storedValueSets } from '../../search/value-sets';
 
 interface SearchScope {
@@ -31,10 +31,15 @@ async function searchBundle(ctx: FhirContext, req: FhirRequest, scope: SearchSco
   const shape = readShape(query);
   const { plan, used, ignored } = parseSearch(ctx.registry, scope.types, query, { strict: strictHandling(req), baseUrl: ctx.config.baseUrl });
   plan.where.push(...(scope.where ?? []));
-  plan.visibility = visibility(principalOf(req));
+  const principal = principalOf(req);
+  const purpose = purposeOf(req);
+  const access = await requestVisibility(principal, ctx.store, purpose);
+  plan.visibility = access.predicates;
   await resolveValueSets(plan, storedValueSets((p) => ctx.store.search(p)));
   const result = await ctx.store.search(plan);
-  req.audit.add(queryEntry(scope.path ? (scope.path.includes('$everything') ? '$everything' : 'search-type') : 'search-system', scope.types.length > 5 ? ['*'] : scope.types, [...result.matches, ...result.included]));
+  const found = [...result.matches, ...result.included];
+  const entry0 = queryEntry(scope.path ? (scope.path.includes('$everything') ? '$everything' : 'search-type') : 'search-system', scope.types.length > 5 ? ['*'] : scope.types, found);
+  req.audit.add(withConsents(entry0, found.map((v) => consentFor(principal, v, access.grants, purpose))));
   const base = ctx.config.baseUrl;
   const entry: BundleEntry[] = result.matches.map((v) => ({
     fullUrl: `${base}/${v.type}/${v.id}`,
@@ -85,7 +90,7 @@ export function systemSearch(ctx: FhirContext, req: FhirRequest): Promise<FhirRe
 
 async function requirePatient(ctx: FhirContext, req: FhirRequest, id: string): Promise<void> {
   const p = await ctx.store.read('Patient', id);
-  if (!p || p.deleted || !(await canSee(principalOf(req), p, ctx.store))) throw notFound(`Patient/${id} not found`);
+  if (!p || p.deleted || !(await accessTo(principalOf(req), p, ctx.store, purposeOf(req))).visible) throw notFound(`Patient/${id} not found`);
 }
 
 /** GET Patient/[id]/[type] (http://hl7.org/fhir/R4/http.html#vsearch). */

@@ -226,6 +226,12 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
         sql: `(${r}.type = 'Patient' AND EXISTS (SELECT 1 FROM enrolments e WHERE e.patient_id = ${r}.id AND e.org IN (SELECT value FROM json_each(?))))`,
         args: [JSON.stringify(p.orgs)],
       };
+    case 'patient':
+      return { sql: `${r}.patient IN (SELECT value FROM json_each(?))`, args: [JSON.stringify(p.patients)] };
+    case 'not': {
+      const inner = predicateSql(r, p.inner, visibility, names);
+      return { sql: `NOT (${inner.sql})`, args: inner.args };
+    }
     case 'missing': {
       const x = names.next('m');
       return {

@@ -1,0 +1,139 @@
+/**
+ * Consent lookups against the store, for the access policy and the referral rules. Nothing is
+ * cached: a revoked or expired consent stops counting on the very next request, on every
+ * instance.
+ */
+import type { Consent } from '@medplum/fhirtypes';
+import type { ParamRef, Predicate, SearchPlan } from '../search/plan';
+import type { StoreReader } from '../store/port';
+import { type AccessQuestion, type CompiledProvision, type ConsentDecision, compileProvision, consentInForce, decideAccess, provisionPredicates } from './decision';
+
+const PAGE = 1000;
+const RECIPIENT: ParamRef = { base: 'Consent', code: 'recipient', type: 'reference' };
+const PATIENT: ParamRef = { base: 'Consent', code: 'patient', type: 'reference' };
+const STATUS: ParamRef = { base: 'Consent', code: 'status', type: 'token' };
+
+const ACTIVE: Predicate = { kind: 'param', param: STATUS, values: [{ type: 'token', token: { code: 'active' } }] };
+
+async function allConsents(reader: StoreReader, where: Predicate[]): Promise<Consent[]> {
+  const out: Consent[] = [];
+  let cursor: string | undefined;
+  do {
+    const plan: SearchPlan = { types: ['Consent'], where, sort: [], count: PAGE, total: 'none', cursor };
+    const page = await reader.search(plan);
+    for (const m of page.matches) if (m.resource) out.push(m.resource as Consent);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+/** Active consents of these clients (any actor). */
+export async function consentsOf(reader: StoreReader, patients: string[]): Promise<Consent[]> {
+  if (!patients.length) return [];
+  const values = patients.map((id) => ({ type: 'reference' as const, ref: { targetType: 'Patient', id } }));
+  return allConsents(reader, [ACTIVE, { kind: 'param', param: PATIENT, values }]);
+}
+
+/** Active consents naming `org` as an actor anywhere in their provisions. */
+async function consentsNaming(reader: StoreReader, org: string): Promise<Consent[]> {
+  return allConsents(reader, [ACTIVE, { kind: 'param', param: RECIPIENT, values: [{ type: 'reference', ref: { targetType: 'Organization', id: org } }] }]);
+}
+
+function patientIdOf(c: Consent): string | undefined {
+  const ref = c.patient?.reference;
+  return ref?.startsWith('Patient/') ? ref.slice('Patient/'.length) : undefined;
+}
+
+function hasNamedPermit(p: CompiledProvision): boolean {
+  return (p.type === 'permit' && p.recipientNamed) || p.children.some(hasNamedPermit);
+}
+
+/** A root that denies the recipient everything (no data conditions, no permitting exceptions). */
+function deniesAll(p: CompiledProvision): boolean {
+  return p.type === 'deny' && !p.data.types && !p.data.labels && !p.children.some(hasNamedPermit);
+}
+
+/** The consent (by id) that lets `recipientOrg` receive this client at all, for `purpose`, now. */
+function grantingConsent(consents: readonly Consent[], patient: string, recipientOrg: string, purpose: string, now: Date): string | undefined {
+  let granted: string | undefined;
+  for (const c of consents) {
+    // Whose data it governs does not matter here: any consent in force may admit the recipient.
+    if (!c.provision || !consentInForce({ ...c, organization: undefined }, patient, undefined, now)) continue;
+    const compiled = compileProvision(c.provision, recipientOrg, purpose, now);
+    if (!compiled) continue;
+    if (deniesAll(compiled)) return undefined;
+    if (hasNamedPermit(compiled)) granted ??= c.id;
+  }
+  return granted;
+}
+
+/** Decides one access question against the client's stored consents. */
+export async function consentDecision(reader: StoreReader, q: AccessQuestion): Promise<ConsentDecision> {
+  if (q.type === 'Patient') {
+    const id = grantingConsent(await consentsOf(reader, [q.patient]), q.patient, q.recipientOrg, q.purpose ?? 'TREAT', q.now);
+    return id ? { permit: true, consentId: id } : { permit: false };
+  }
+  return decideAccess(await consentsOf(reader, [q.patient]), q);
+}
+
+/**
+ * The id of an active consent of the client that permits `recipientOrg` (for treatment, now):
+ * what a referral to that organisation needs. Undefined when there is none or a consent denies it.
+ */
+export async function referralConsent(reader: StoreReader, patientId: string, recipientOrg: string, now = new Date()): Promise<string | undefined> {
+  return grantingConsent(await consentsOf(reader, [patientId]), patientId, recipientOrg, 'TREAT', now);
+}
+
+/** Consented access of one organisation, as loaded for one request. */
+export interface ConsentGrants {
+  /** The search predicate of everything the consents let the organisation see; undefined when nothing. */
+  predicate?: Predicate;
+  /** The consents per client, to name the one that permitted each access in the audit trail. */
+  byPatient: Map<string, Consent[]>;
+}
+
+/**
+ * What consents let `org` see, as one search predicate: per client, the client's Patient and the
+ * resources a permit covers and no deny does, held by the organisations each consent governs.
+ * Clients with the same consent shape share one branch (`patient IN (…)`).
+ */
+export async function consentGrants(reader: StoreReader, org: string, purpose = 'TREAT', now = new Date()): Promise<ConsentGrants> {
+  const naming = await consentsNaming(reader, org);
+  const patients = [...new Set(naming.map(patientIdOf).filter((p): p is string => !!p))];
+  const byPatient = new Map<string, Consent[]>();
+  if (!patients.length) return { byPatient };
+  for (const c of await consentsOf(reader, patients)) {
+    const p = patientIdOf(c);
+    if (p) byPatient.set(p, [...(byPatient.get(p) ?? []), c]);
+  }
+  const shapes = new Map<string, { predicate: Predicate; patients: string[] }>();
+  const patientsSeen: string[] = [];
+  for (const [patient, consents] of byPatient) {
+    if (!grantingConsent(consents, patient, org, purpose, now)) continue;
+    patientsSeen.push(patient);
+    const permits: Predicate[] = [];
+    const denies: Predicate[] = [];
+    for (const c of consents) {
+      if (!c.provision || c.status !== 'active') continue;
+      const compiled = compileProvision(c.provision, org, purpose, now);
+      if (!compiled || !consentInForce({ ...c, organization: undefined }, patient, undefined, now)) continue;
+      const { permit, deny } = provisionPredicates(compiled);
+      const orgs = (c.organization ?? []).map((o) => o.reference?.replace(/^Organization\//, '')).filter((o): o is string => !!o);
+      const held = (q: Predicate): Predicate => (orgs.length ? { kind: 'and', all: [{ kind: 'custodian', custodians: orgs }, q] } : q);
+      permits.push(held(permit));
+      denies.push(held(deny));
+    }
+    if (!permits.length) continue;
+    const predicate: Predicate = {
+      kind: 'and',
+      all: [{ kind: 'or', any: permits }, { kind: 'not', inner: { kind: 'or', any: denies } }],
+    };
+    const key = JSON.stringify(predicate);
+    const shape = shapes.get(key) ?? { predicate, patients: [] };
+    shape.patients.push(patient);
+    shapes.set(key, shape);
+  }
+  const branches: Predicate[] = [...shapes.values()].map((s) => ({ kind: 'and', all: [{ kind: 'patient', patients: s.patients }, { kind: 'not', inner: { kind: 'type', types: ['Patient'] } }, s.predicate] }));
+  if (patientsSeen.length) branches.push({ kind: 'and', all: [{ kind: 'type', types: ['Patient'] }, { kind: 'id', ids: patientsSeen }] });
+  return { predicate: branches.length ? { kind: 'or', any: branches } : undefined, byPatient };
+}
