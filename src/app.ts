@@ -16,7 +16,7 @@ import { requestLog } from './http/request-log';
 import { notFound } from './fhir/outcome';
 import type { SearchRegistry } from './search/registry';
 import { OperationRegistry } from './fhir/operations';
-import { MODULES, type LinkcareModule, type ModuleHost } from './modules';
+import { type LinkcareModule, type ModuleHost, modulesFor } from './modules';
 import { type WorkerPool, startWorkers } from './jobs/workers';
 import { createTokenVerifier } from './auth/jwt';
 import { authenticate } from './http/authenticate';
@@ -64,7 +64,7 @@ export function createApp(deps: AppDeps): Express {
 /** Creates an instance: app, context, seed data and background workers. */
 export function createLinkcare(deps: AppDeps): Linkcare {
   const logger = deps.logger ?? pino({ level: deps.config.logLevel });
-  const modules = deps.modules ?? MODULES;
+  const modules = deps.modules ?? modulesFor(deps.config);
   const operations = new OperationRegistry();
   for (const m of modules) m.registerOperations?.(operations);
   const ctx: FhirContext = {

@@ -51,6 +51,14 @@ export interface Config {
   corsOrigins: string[];
   /** Requests per minute per token subject. */
   rateLimitPerMinute: number;
+  /** IANA time zone of the service directory's opening hours (`open-now`). */
+  directoryTimeZone: string;
+  /** How long finished bulk exports stay downloadable. */
+  exportRetentionHours: number;
+  /** Sites with fewer clients than this are generalised in de-identified exports. */
+  exportSmallSiteClients: number;
+  /** Counts from 1 to this are suppressed in released indicator extracts. */
+  suppressionThreshold: number;
 }
 
 /** A bad configuration value; the server prints it and exits with code 78 (EX_CONFIG). */
@@ -145,6 +153,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!['year', 'month'].includes(birthDatePrecision)) throw new ConfigError('BIRTHDATE_PRECISION must be year or month');
   const corsOrigins = (env.CORS_ORIGINS || '').split(',').map((o) => o.trim()).filter(Boolean);
   for (const o of corsOrigins) if (!/^https?:\/\/[^\s/]+$/.test(o)) throw new ConfigError(`CORS_ORIGINS has a bad origin "${o}"`);
+  const directoryTimeZone = env.DIRECTORY_TIME_ZONE || 'UTC';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: directoryTimeZone });
+  } catch {
+    throw new ConfigError(`DIRECTORY_TIME_ZONE must be an IANA time zone such as Africa/Nairobi, got "${directoryTimeZone}"`);
+  }
   return {
     port,
     host,
@@ -162,5 +176,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     birthDatePrecision,
     corsOrigins,
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    directoryTimeZone,
+    exportRetentionHours: integer(env, 'EXPORT_RETENTION_HOURS', 24, 1, 8760),
+    exportSmallSiteClients: integer(env, 'EXPORT_SMALL_SITE_CLIENTS', 10, 0, 1_000_000),
+    suppressionThreshold: integer(env, 'SUPPRESSION_THRESHOLD', 4, 0, 1000),
   };
 }

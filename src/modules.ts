@@ -19,7 +19,8 @@ import { subscriptionsModule } from './subscriptions/module';
 import { terminologyModule } from './terminology/module';
 import { profilesModule } from './profiles/module';
 import { reportingModule } from './reporting/module';
-import { exportModule } from './export/module';
+import { createExportModule } from './export/module';
+import type { Config } from './config';
 
 /** What a module's routes get from the app. */
 export interface ModuleHost {
@@ -40,16 +41,22 @@ export interface LinkcareModule {
   seed?(ctx: FhirContext, tx: StoreTx): Promise<void>;
 }
 
-/** Every module, in rule order: profiles complete a resource before the policies check it. */
-export const MODULES: readonly LinkcareModule[] = [
-  coreModule,
-  privacyModule,
-  terminologyModule,
-  profilesModule,
-  servicesModule,
-  consentModule,
-  referralsModule,
-  subscriptionsModule,
-  reportingModule,
-  exportModule,
-];
+/** Every module, configured, in rule order: profiles complete a resource before the policies check it. */
+export function modulesFor(config?: Config): LinkcareModule[] {
+  const exportOptions = config ? { retentionMs: config.exportRetentionHours * 3_600_000, smallSiteClients: config.exportSmallSiteClients } : {};
+  return [
+    coreModule,
+    privacyModule,
+    terminologyModule,
+    profilesModule,
+    servicesModule,
+    consentModule,
+    referralsModule,
+    subscriptionsModule,
+    reportingModule,
+    createExportModule(exportOptions),
+  ];
+}
+
+/** The modules with default settings (tests that swap one module start from this list). */
+export const MODULES: readonly LinkcareModule[] = modulesFor();

@@ -166,7 +166,7 @@ function parseInclude(registry: SearchRegistry, name: string, raw: string): Incl
  * Builds a plan for `types` from the query. `strict` follows `Prefer: handling=strict`.
  */
 export function parseSearch(registry: SearchRegistry, types: string[], query: QueryPairs, opts: ParseOptions = {}): ParsedSearch {
-  const plan: SearchPlan = { types, where: [], sort: [], count: DEFAULT_COUNT, total: 'accurate' };
+  const plan: SearchPlan = { types, where: [], sort: [], count: DEFAULT_COUNT, total: 'estimate' };
   const used: QueryPairs = [];
   const ignored: string[] = [];
   const baseUrl = opts.baseUrl ?? '';

@@ -70,4 +70,18 @@ const healthcareServiceAvailableAt: SearchParameter = {
   expression: availableAtExpression,
 };
 
-export const PROJECT_SEARCH_PARAMETERS: SearchParameter[] = [taskDeadline, consentRecipient, healthcareServiceAvailableAt];
+/** Whole days from HIV diagnosis to ART start, kept on the HIV care episode (docs/linkage.md). */
+const daysToArt: SearchParameter = {
+  resourceType: 'SearchParameter',
+  id: 'EpisodeOfCare-days-to-art',
+  url: `${BASE}/EpisodeOfCare-days-to-art`,
+  name: 'days-to-art',
+  status: 'active',
+  code: 'days-to-art',
+  base: ['EpisodeOfCare'],
+  type: 'number',
+  description: 'Whole days from HIV diagnosis to ART start',
+  expression: "EpisodeOfCare.extension.where(url = 'https://linkcare.example.org/fhir/StructureDefinition/days-to-art').value",
+};
+
+export const PROJECT_SEARCH_PARAMETERS: SearchParameter[] = [daysToArt, taskDeadline, consentRecipient, healthcareServiceAvailableAt];

@@ -1,8 +1,11 @@
-/** Chapter 5 services: decision-support operations (and care gaps). */
+/** Chapter 5 services: decision-support operations, care gaps and the HIV care (linkage) episode. */
 import type { LinkcareModule } from '../modules';
 import { registerDecisionOperations } from './operations';
+import { careGapsOperation } from './care-gaps';
+import { linkageRule } from './care-gaps-linkage-rule';
 
 export const servicesModule: LinkcareModule = {
   name: 'services',
-  registerOperations: (ops) => void registerDecisionOperations(ops),
+  registerOperations: (ops) => void registerDecisionOperations(ops).register(careGapsOperation),
+  rules: [linkageRule],
 };

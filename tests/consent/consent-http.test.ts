@@ -33,7 +33,7 @@ function consentBody(patient: string, provision: ConsentProvision, extra: Partia
   };
 }
 
-const ids = (entries: BundleEntry[] | undefined) => (entries ?? []).map((e) => e.resource!.id).sort();
+const ids = (entries: BundleEntry[] | undefined): string[] => (entries ?? []).map((e) => e.resource!.id!).sort();
 
 interface Client {
   patient: string;

@@ -1,5 +1,5 @@
 /** The consent decision function: permit, deny exceptions, class and category, periods, several consents. */
-import type { Consent, ConsentProvision } from '@medplum/fhirtypes';
+import type { Consent, ConsentProvision, Observation } from '@medplum/fhirtypes';
 import { type AccessQuestion, decideAccess } from '../../src/consent/decision';
 import { sensitivityOf, withSensitivityLabels } from '../../src/consent/labels';
 
@@ -132,7 +132,7 @@ describe('sensitivity labels', () => {
   });
 
   test('the table derives labels from profiles and questionnaires', () => {
-    const r = { resourceType: 'Observation' as const, status: 'final' as const, code: { text: 'x' }, meta: { profile: ['https://linkcare.example.org/fhir/StructureDefinition/hiv-test-conclusion'] } };
+    const r: Observation = { resourceType: 'Observation', status: 'final', code: { text: 'x' }, meta: { profile: ['https://linkcare.example.org/fhir/StructureDefinition/hiv-test-conclusion'] } };
     expect(withSensitivityLabels(r).meta?.security).toEqual([expect.objectContaining(label('HIV'))]);
     const qr = { resourceType: 'QuestionnaireResponse' as const, status: 'completed' as const, questionnaire: 'https://linkcare.example.org/fhir/Questionnaire/phq-9' };
     expect(sensitivityOf(qr)).toEqual(['PSY']);

@@ -18,6 +18,7 @@ import { SUPPORTED_TYPES, isSupportedType } from '../resource-types';
 import { pageLinks } from '../links';
 import { queryEntry, withConsents } from '../../audit/entries';
 import { resolveValueSets, storedValueSets } from '../../search/value-sets';
+import { rewriteOpenNow } from '../../referrals/directory';
 
 interface SearchScope {
   types: string[];
@@ -68,7 +69,9 @@ async function searchBundle(ctx: FhirContext, req: FhirRequest, scope: SearchSco
 /** GET [type]?… and POST [type]/_search (form parameters merged by the HTTP layer). */
 export function search(ctx: FhirContext, req: FhirRequest, type: string): Promise<FhirResponse> {
   assertAllowed(principalOf(req), type, 's');
-  return searchBundle(ctx, req, { types: [type], path: type }, req.query);
+  // `open-now` is relative to the request's clock: it becomes `available-at=<now>` (src/referrals/directory.ts).
+  const query = type === 'HealthcareService' ? rewriteOpenNow(req.query, new Date(), ctx.config.directoryTimeZone) : req.query;
+  return searchBundle(ctx, req, { types: [type], path: type }, query);
 }
 
 /** `_type=A,B` as a list of supported types the caller may search; every readable type when absent. */

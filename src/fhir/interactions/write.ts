@@ -18,7 +18,7 @@ import { assertAllowed, canSee, mayChange, visibility } from '../../policy/acces
 import { guardResource } from '../guards';
 import { resolveValueSets, storedValueSets } from '../../search/value-sets';
 import { assignClientCode } from '../../privacy/client-code-assign';
-import type { Patient } from '@medplum/fhirtypes';
+import type { Patient, Task } from '@medplum/fhirtypes';
 import { type WriteEvent, runAfterRules, runBeforeRules } from '../rules';
 
 export interface WriteResult {
@@ -74,10 +74,16 @@ async function clientOf(ctx: FhirContext, tx: StoreTx, resource: Resource, princ
   const found = patientOf(ctx.registry, resource);
   if (!found) return undefined;
   const patient = await tx.read('Patient', found.id);
-  if (!patient || patient.deleted || !(await tx.enrolments(found.id)).includes(principal.org)) {
+  if (!patient || patient.deleted || !(await knowsClient(tx, resource, patient, principal))) {
     throw unprocessable(`Patient/${found.id} is not known to your organisation`, found.expression);
   }
   return found.id;
+}
+
+/** The client is enrolled here, or (for the receiving end of a referral) the Task is ours and we may see the client. */
+async function knowsClient(tx: StoreTx, resource: Resource, patient: StoredVersion, principal: Principal): Promise<boolean> {
+  if ((await tx.enrolments(patient.id)).includes(principal.org)) return true;
+  return resource.resourceType === 'Task' && (resource as Task).owner?.reference === `Organization/${principal.org}` && (await canSee(principal, patient, tx));
 }
 
 /** The current version when the writer may see it; invisible resources are treated as absent. */

@@ -32,9 +32,9 @@ export class IndexWriter {
     for (const s of this.del) s.run(rid);
   }
 
-  /** Replaces the resource's rows; `type` qualifies the parameter codes. */
-  write(rid: number, type: string, rows: IndexRows): void {
-    this.clear(rid);
+  /** Replaces the resource's rows; `type` qualifies the parameter codes. A `fresh` rid has none to clear. */
+  write(rid: number, type: string, rows: IndexRows, fresh = false): void {
+    if (!fresh) this.clear(rid);
     const p = (code: string) => `${type}.${code}`;
     for (const r of rows.token) this.ins.token.run(rid, p(r.param), r.system, r.code, r.text, r.typeSystem ?? null, r.typeCode ?? null);
     for (const r of rows.string) this.ins.string.run(rid, p(r.param), r.value, r.raw);

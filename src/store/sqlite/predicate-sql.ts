@@ -192,6 +192,12 @@ function compositeSql(x: string, v: Extract<ParamValue, { type: 'composite' }>):
   return { sql: `(${a.sql} AND ${b.sql})`, args: [...a.args, ...b.args] };
 }
 
+/** The condition on index rows (alias `x`) that a parameter predicate's values match, without `:not`. */
+export function paramCondition(x: string, p: ParamPredicate): Sql {
+  const alts = p.values.map((v) => valueSql(x, p, v));
+  return { sql: `${x}.param = ? AND (${alts.map((a) => a.sql).join(' OR ')})`, args: [qualified(p.param), ...alts.flatMap((a) => a.args)] };
+}
+
 /**
  * Compiles a predicate on resources alias `r`. `visibility` is applied to every other resource a
  * predicate reaches (chain targets, `_has` sources), so invisible data cannot be probed.
@@ -223,7 +229,8 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
       return {
         // Correlated, so it costs one primary-key probe per candidate instead of listing every
         // client of the organisation.
-        sql: `(${r}.type = 'Patient' AND EXISTS (SELECT 1 FROM enrolments e WHERE e.patient_id = ${r}.id AND e.org IN (SELECT value FROM json_each(?))))`,
+        // `+`: a constant equality on type would lure SQLite onto the type index and range over every client.
+        sql: `(+${r}.type = 'Patient' AND EXISTS (SELECT 1 FROM enrolments e WHERE e.patient_id = ${r}.id AND e.org IN (SELECT value FROM json_each(?))))`,
         args: [JSON.stringify(p.orgs)],
       };
     case 'patient':
@@ -241,10 +248,9 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
     }
     case 'param': {
       const x = names.next('i');
-      const alts = p.values.map((v) => valueSql(x, p, v));
-      const inner = `SELECT ${x}.rid FROM ${INDEX_TABLE[p.param.type]} ${x} WHERE ${x}.param = ? AND (${alts.map((a) => a.sql).join(' OR ')})`;
-      const args = [qualified(p.param), ...alts.flatMap((a) => a.args)];
-      return { sql: `${r}.rid ${p.modifier === 'not' || p.modifier === 'not-in' ? 'NOT IN' : 'IN'} (${inner})`, args };
+      const cond = paramCondition(x, p);
+      const inner = `SELECT ${x}.rid FROM ${INDEX_TABLE[p.param.type]} ${x} WHERE ${cond.sql}`;
+      return { sql: `${r}.rid ${p.modifier === 'not' || p.modifier === 'not-in' ? 'NOT IN' : 'IN'} (${inner})`, args: cond.args };
     }
     case 'chain': {
       const x = names.next('c');

@@ -8,7 +8,7 @@ import type { SearchResult } from '../port';
 import { badRequest } from '../../fhir/outcome';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { type VersionRow, rowToVersion } from './rows';
-import { Aliases, type Sql, predicateSql, visibilitySql } from './predicate-sql';
+import { Aliases, type Sql, paramCondition, predicateSql, visibilitySql } from './predicate-sql';
 import { INDEX_TABLE } from './schema';
 import type { Statements } from './statements';
 import { narrowAll } from '../../search/narrow';
@@ -78,14 +78,48 @@ export class SqliteSearch {
     return { sql: parts.join(' AND ') + vis.sql, args: [...args, ...vis.args] };
   }
 
+  /**
+   * A plan whose only condition is one equality on a token or reference parameter, unsorted: its
+   * index range (param, code, system, rid) is already in rid order, so the page can be read as a
+   * join from the index that stops at LIMIT instead of first listing every match.
+   */
+  private streamable(plan: SearchPlan): Sql | undefined {
+    if (plan.sort.length || plan.types.length !== 1 || plan.where.length !== 1) return undefined;
+    const p = plan.where[0]!;
+    if (p.kind !== 'param' || p.modifier || p.values.length !== 1 || (p.param.type !== 'token' && p.param.type !== 'reference')) return undefined;
+    const names = new Aliases();
+    const narrowed = narrowAll(plan.visibility ?? [], plan.types);
+    if (narrowed === false) return undefined;
+    const cond = paramCondition('x', p);
+    const vis = visibilitySql('r', narrowed, names);
+    return {
+      sql: `FROM ${INDEX_TABLE[p.param.type]} x JOIN resources r ON r.rid = x.rid WHERE ${cond.sql} AND +r.type = ? AND r.deleted = 0${vis.sql}`,
+      args: [...cond.args, plan.types[0], ...vis.args],
+    };
+  }
+
+  /**
+   * The total: exact when asked for (`_total=accurate`, `_summary=count`); otherwise counted up to
+   * ESTIMATE_CAP and left out above it (Bundle.total is optional in R4), because an exact count of
+   * 100,000 matches costs more than the page itself. Never estimated from index statistics: those
+   * would count resources the caller may not see.
+   */
+  private total(plan: SearchPlan, where: Sql, stream: Sql | undefined): number | undefined {
+    if (plan.total === 'none' && !plan.countOnly) return undefined;
+    const exact = plan.total === 'accurate' || plan.countOnly;
+    if (exact) return (this.prepare(`SELECT COUNT(*) AS n FROM resources r WHERE ${where.sql}`).get(...where.args) as { n: number }).n;
+    const inner = stream ? `SELECT 1 ${stream.sql} GROUP BY x.rid` : `SELECT 1 FROM resources r WHERE ${where.sql}`;
+    const n = (this.prepare(`SELECT COUNT(*) AS n FROM (${inner} LIMIT ${ESTIMATE_CAP + 1})`).get(...(stream ?? where).args) as { n: number }).n;
+    return n > ESTIMATE_CAP ? undefined : n;
+  }
+
   /** Runs the plan: one page of matches, its includes, the total and the next cursor. */
   run(plan: SearchPlan): SearchResult {
     const where = this.whereSql(plan);
-    const total =
-      plan.total === 'none' && !plan.countOnly
-        ? undefined
-        : (this.prepare(`SELECT COUNT(*) AS n FROM resources r WHERE ${where.sql}`).get(...where.args) as { n: number }).n;
+    const stream = this.streamable(plan);
+    const total = this.total(plan, where, stream);
     if (plan.countOnly) return { matches: [], included: [], total };
+    if (stream) return this.streamPage(plan, stream, total);
 
     const keys = [...plan.sort.map((k) => ({ expr: sortExpr('r', k), desc: k.descending })), { expr: 'r.rid', desc: false }];
     let pageSql = where.sql;
@@ -111,4 +145,27 @@ export class SqliteSearch {
     const included = loadIncludes(this, plan, page);
     return { matches: page.map(rowToVersion), included, total, nextCursor };
   }
+
+  /** The page of a streamable plan, in rid order from the index. */
+  private streamPage(plan: SearchPlan, stream: Sql, total: number | undefined): SearchResult {
+    let after = '';
+    const args = [...stream.args];
+    if (plan.cursor) {
+      const c = decodeCursor(plan.cursor);
+      if (c.keys?.length) throw badRequest('Invalid paging cursor', '_cursor');
+      after = ' AND x.rid > ?';
+      args.push(c.seq);
+    }
+    const rows = this.prepare(
+      `SELECT v.*, r.rid AS rid ${stream.sql.replace(' WHERE ', ' JOIN versions v ON v.seq = r.seq WHERE ')}${after} GROUP BY x.rid ORDER BY x.rid LIMIT ?`,
+    ).all(...args, plan.count + 1) as PageRow[];
+    const more = rows.length > plan.count;
+    const page = rows.slice(0, plan.count);
+    const last = page[page.length - 1];
+    const nextCursor = more && last ? encodeCursor({ seq: last.rid, keys: [] }) : undefined;
+    return { matches: page.map(rowToVersion), included: loadIncludes(this, plan, page), total, nextCursor };
+  }
 }
+
+/** Above this many matches, a total that was not asked for exactly is left out. */
+export const ESTIMATE_CAP = 1000;

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { Mutex } from '../mutex';
 import type { Store, StoreTx } from '../port';
 import { emptyRows } from '../../search/index-rows';
-import { DDL, INDEX_DDL, SCHEMA_VERSION } from './schema';
+import { DDL, INDEX_DDL, RETIRED_INDEXES, SCHEMA_VERSION } from './schema';
 import { claimJobs as claimJobsIn, getJob as getJobIn, listJobs as listJobsIn, updateJob as updateJobIn } from './jobs';
 import { SqliteReader } from './reader';
 import { type Indexer, SqliteTx } from './tx';
@@ -48,6 +48,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const writer = openConnection(path, false);
   writer.exec(DDL);
   writer.exec(INDEX_DDL);
+  for (const name of RETIRED_INDEXES) writer.exec(`DROP INDEX IF EXISTS ${name}`);
   writer.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
   const reader = openConnection(path, true);
   const mutex = new Mutex();

@@ -90,7 +90,7 @@ export class SqliteTx extends SqliteReader implements StoreTx {
     } as const;
     const content = JSON.stringify(stored);
     const rid = this.write(type, resource.id, current, meta, content);
-    this.index.write(rid, type, this.indexer(stored));
+    this.index.write(rid, type, this.indexer(stored), !current);
     return { version: dropUndefined({ type, id: resource.id, resource: stored, ...meta }), content };
   }
 

@@ -1,0 +1,84 @@
+/**
+ * The write rule that keeps the HIV care episode (care-gaps-linkage.ts) in step with the record:
+ * after an HIV conclusion or an ART prescription is written, the writing organisation's episode
+ * for that client is re-derived from what the organisation holds, in the same unit of work.
+ * Per organisation, because custody is per organisation: one clinic's ART start must not show in
+ * another's record; linkage across organisations is followed through the referral Task loop.
+ */
+import type { MedicationRequest, Observation, Resource } from '@medplum/fhirtypes';
+import type { WriteRule } from '../fhir/rules';
+import type { Predicate, SearchPlan } from '../search/plan';
+import type { StoreTx, StoredVersion } from '../store/port';
+import * as C from '../seed/codes';
+import { episodeId, hivCareEpisode } from './care-gaps-linkage';
+
+const VOID = new Set(['entered-in-error', 'cancelled']);
+
+type Coded = { coding?: { system?: string; code?: string }[] } | undefined;
+const coded = (cc: Coded, system: string, code?: string): boolean => !!cc?.coding?.some((c) => c.system === system && (code === undefined || c.code === code));
+const anyOf = (cc: Coded, list: readonly { system?: string; code?: string }[]): boolean => list.some((c) => coded(cc, c.system!, c.code));
+
+/** Whether a resource can change the episode: an HIV conclusion or an ART prescription. */
+export function touchesLinkage(r: Resource | undefined): boolean {
+  if (r?.resourceType === 'Observation') return coded(r.code, C.HIV_CONCLUSION.system!, C.HIV_CONCLUSION.code);
+  if (r?.resourceType === 'MedicationRequest') return anyOf(r.medicationCodeableConcept, C.ART_CODINGS);
+  return false;
+}
+
+function held(type: string, patient: string, org: string, system: string, code: string): SearchPlan {
+  const where: Predicate[] = [
+    { kind: 'param', param: { base: type, code: 'patient', type: 'reference' }, values: [{ type: 'reference', ref: { targetType: 'Patient', id: patient } }] },
+    { kind: 'param', param: { base: type, code: 'code', type: 'token' }, values: [{ type: 'token', token: { system, code } }] },
+    { kind: 'custodian', custodians: [org] },
+  ];
+  return { types: [type], where, sort: [], count: 1000, total: 'none' };
+}
+
+async function all(tx: StoreTx, plan: SearchPlan): Promise<Resource[]> {
+  const out: Resource[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await tx.search(cursor ? { ...plan, cursor } : plan);
+    out.push(...page.matches.map((m) => m.resource!).filter(Boolean));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+const first = (dates: (string | undefined)[]): string | undefined => dates.filter((d): d is string => !!d).map((d) => d.slice(0, 10)).sort()[0];
+
+/** Re-derives the episode of (patient, org) from what org holds; writes it only when it changed. */
+export async function refreshEpisode(tx: StoreTx, patient: string, org: string): Promise<void> {
+  const conclusions = (await all(tx, held('Observation', patient, org, C.HIV_CONCLUSION.system!, C.HIV_CONCLUSION.code!))) as Observation[];
+  const diagnosisDate = first(conclusions.filter((o) => !VOID.has(o.status) && anyOf(o.valueCodeableConcept, C.CONCLUSION_CODINGS.positive)).map((o) => o.effectiveDateTime ?? o.effectivePeriod?.start));
+  const id = episodeId(patient, org);
+  const existing = await tx.read('EpisodeOfCare', id);
+  if (!diagnosisDate) {
+    // The positive conclusion was corrected: the episode goes with it.
+    if (existing && !existing.deleted) await tx.remove('EpisodeOfCare', id, { custodian: org, patient, method: 'DELETE' });
+    return;
+  }
+  const arts: MedicationRequest[] = [];
+  for (const art of C.ART_CODINGS) arts.push(...((await all(tx, held('MedicationRequest', patient, org, art.system!, art.code!))) as MedicationRequest[]));
+  const artStartDate = first(arts.filter((m) => !VOID.has(m.status)).map((m) => m.authoredOn));
+  const episode = hivCareEpisode({ patient, org, diagnosisDate, artStartDate });
+  if (existing?.resource && !existing.deleted && same(existing, episode)) return;
+  await tx.put(episode, { custodian: org, patient, method: existing ? 'PUT' : 'POST' });
+}
+
+function same(v: StoredVersion, next: Resource): boolean {
+  const { meta: _m, ...current } = v.resource as Resource;
+  return JSON.stringify(current) === JSON.stringify(next);
+}
+
+/** After an HIV conclusion or ART prescription is written, refresh the writer's episode for the client. */
+export const linkageRule: WriteRule = {
+  name: 'hiv-care-linkage',
+  types: ['Observation', 'MedicationRequest'],
+  after: async (_ctx, tx, event, version) => {
+    if (!touchesLinkage(event.resource) && !touchesLinkage(event.previous?.resource)) return;
+    const patient = version.patient ?? event.previous?.patient;
+    const org = version.custodian ?? event.previous?.custodian;
+    if (patient && org) await refreshEpisode(tx, patient, org);
+  },
+};

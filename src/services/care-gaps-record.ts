@@ -1,0 +1,179 @@
+/**
+ * The facts care gaps are decided on, read from a client's FHIR resources (those the caller may
+ * see). Codes come from src/seed/codes.ts, the project's one list until schemas/terminology/ has
+ * them. Entered-in-error and cancelled resources never count.
+ */
+import type {
+  Condition, Immunization, MedicationRequest, Observation, Patient, Procedure, Resource, Task,
+} from '@medplum/fhirtypes';
+import * as C from '../seed/codes';
+import { type Assay, type AssayStep, hivTestingStrategy } from './decisions/hiv-testing-strategy';
+
+export interface Conclusion {
+  date: string;
+  result: 'positive' | 'negative' | 'inconclusive';
+  /** The HIV.B7.DT row of the assays behind it, when they are on record. */
+  rule: string;
+  retestDate?: string;
+}
+
+export interface Medication {
+  kind: 'art' | 'prep' | 'ost' | 'other';
+  authoredOn: string;
+  active: boolean;
+  supplyDays: number;
+}
+
+export interface ClientRecord {
+  gender?: string;
+  birthYear?: number;
+  keyPopulation: boolean;
+  conclusions: Conclusion[];
+  /** Assays after the last conclusion that the strategy has not concluded (e.g. a reactive A1 in outreach). */
+  pendingStrategy?: { date: string; nextStep: string; rule: string };
+  hivConditionDate?: string;
+  medications: Medication[];
+  viralLoads: { date: string; value: number }[];
+  tbScreens: { date: string; positive: boolean }[];
+  /** Dates of TB diagnostic referrals (ServiceRequests), as FHIR dates. */
+  tbReferralDates: string[];
+  hbvDoses: string[];
+  hbvSchedule?: 'standard' | 'accelerated';
+  hbsagPositive: boolean;
+  hbsagNegativeDate?: string;
+  cervicalScreens: string[];
+  urgentReferrals: { taskId: string; status: string; description: string; authoredOn: string; deadline?: string }[];
+}
+
+const VOID = new Set(['entered-in-error', 'cancelled']);
+const OPEN_TASK = new Set(['requested', 'received', 'accepted', 'ready', 'in-progress', 'on-hold']);
+const URGENT = new Set(['urgent', 'asap', 'stat']);
+const DEFAULT_SUPPLY_DAYS = 30;
+
+type Coded = { coding?: { system?: string; code?: string }[] } | undefined;
+const has = (cc: Coded, c: { system?: string; code?: string }): boolean => !!cc?.coding?.some((x) => x.system === c.system && x.code === c.code);
+const codeIn = (cc: Coded, system: string): string | undefined => cc?.coding?.find((x) => x.system === system)?.code;
+const any = (cc: Coded, list: readonly { system?: string; code?: string }[]): boolean => list.some((c) => has(cc, c));
+const STEP_OF = new Map(Object.entries(C.ASSAY_NUMBERS).map(([step, c]) => [c.code, step as AssayStep]));
+
+/** Conclusion value: DAK HIV.B.DE112–114 or the SNOMED code beside it. */
+export function conclusionOf(o: Observation): Conclusion['result'] | undefined {
+  for (const r of ['positive', 'negative', 'inconclusive'] as const) if (any(o.valueCodeableConcept, C.CONCLUSION_CODINGS[r])) return r;
+  return undefined;
+}
+
+function when(o: Observation): string | undefined {
+  return o.effectiveDateTime ?? o.effectivePeriod?.start ?? o.issued;
+}
+
+function supplyDays(m: MedicationRequest): number {
+  const d = m.dispenseRequest?.expectedSupplyDuration;
+  if (d?.value === undefined) return DEFAULT_SUPPLY_DAYS;
+  const perUnit: Record<string, number> = { d: 1, wk: 7, mo: 30 };
+  return Math.round(d.value * (perUnit[d.code ?? 'd'] ?? 1));
+}
+
+/** The client's record, from their Patient and the compartment resources visible to the caller. */
+export function clientRecord(patient: Patient, resources: readonly Resource[]): ClientRecord {
+  const rec: ClientRecord = {
+    gender: patient.gender,
+    birthYear: patient.birthDate ? Number(patient.birthDate.slice(0, 4)) : undefined,
+    keyPopulation: false,
+    conclusions: [],
+    medications: [],
+    viralLoads: [],
+    tbScreens: [],
+    tbReferralDates: [],
+    hbvDoses: [],
+    hbsagPositive: false,
+    cervicalScreens: [],
+    urgentReferrals: [],
+  };
+  const obs = resources.filter((r): r is Observation => r.resourceType === 'Observation' && !VOID.has(r.status));
+  const byId = new Map(obs.map((o) => [o.id, o]));
+  const inConclusion = new Set<string>();
+  for (const o of obs) {
+    const at = when(o);
+    if (!at) continue;
+    if (has(o.code, C.KEY_POPULATION)) rec.keyPopulation = true;
+    else if (has(o.code, C.HIV_CONCLUSION)) {
+      const members = [...(o.derivedFrom ?? []), ...(o.hasMember ?? [])].map((m) => byId.get(m.reference?.split('/')[1] ?? '')).filter((m): m is Observation => !!m);
+      for (const m of members) inConclusion.add(m.id!);
+      const result = conclusionOf(o);
+      // A declined test (dataAbsentReason asked-declined) is recorded refusal, not a result.
+      if (!result) continue;
+      const strategy = hivTestingStrategy({ assays: members.map(assayOf).filter((a): a is Assay => !!a), visitDate: at.slice(0, 10) });
+      const out = strategy.ok && 'conclusion' in strategy.value ? strategy.value : undefined;
+      rec.conclusions.push({ date: at, result, rule: out?.rule ?? 'HIV.B7.DT', retestDate: out?.retestDate });
+    } else if (has(o.code, C.VIRAL_LOAD) && o.valueQuantity?.value !== undefined) rec.viralLoads.push({ date: at, value: o.valueQuantity.value });
+    else if (has(o.code, C.TB_SCREEN)) rec.tbScreens.push({ date: at, positive: has(o.valueCodeableConcept, C.TB_SCREEN_POSITIVE) });
+    else if (has(o.code, C.HBSAG)) {
+      if (has(o.valueCodeableConcept, C.DETECTED)) rec.hbsagPositive = true;
+      else if (has(o.valueCodeableConcept, C.NOT_DETECTED)) rec.hbsagNegativeDate = at;
+    }
+  }
+  rec.pendingStrategy = pending(obs.filter((o) => has(o.code, C.HIV_RDT) && !inConclusion.has(o.id!)));
+  for (const r of resources) collect(rec, r);
+  return rec;
+}
+
+function assayOf(o: Observation): Assay | undefined {
+  const number = o.component?.find((x) => has(x.code, C.ASSAY_NUMBER));
+  const step = STEP_OF.get(codeIn(number?.valueCodeableConcept, C.DAK) ?? '');
+  if (!step) return undefined;
+  return { step, result: has(o.valueCodeableConcept, C.REACTIVE) ? 'reactive' : 'non-reactive' };
+}
+
+/** Assays of the latest day that no conclusion covers, walked through the strategy. */
+function pending(loose: Observation[]): ClientRecord['pendingStrategy'] {
+  const lastDay = loose.map((o) => when(o)!.slice(0, 10)).sort().pop();
+  if (!lastDay) return undefined;
+  const assays = loose.filter((o) => when(o)!.startsWith(lastDay)).map(assayOf).filter((a): a is Assay => !!a);
+  const d = hivTestingStrategy({ assays, visitDate: lastDay });
+  return d.ok && 'nextStep' in d.value ? { date: lastDay, nextStep: d.value.nextStep, rule: d.value.rule } : undefined;
+}
+
+function collect(rec: ClientRecord, r: Resource): void {
+  switch (r.resourceType) {
+    case 'Condition': {
+      const c = r as Condition;
+      if (has(c.code, C.HIV_INFECTION) && !has(c.verificationStatus, { system: C.CONDITION_VERIFICATION, code: 'entered-in-error' })) {
+        const d = c.onsetDateTime ?? c.recordedDate;
+        if (d && (!rec.hivConditionDate || d < rec.hivConditionDate)) rec.hivConditionDate = d;
+      }
+      return;
+    }
+    case 'MedicationRequest': {
+      const m = r as MedicationRequest;
+      if (VOID.has(m.status) || !m.authoredOn) return;
+      const med = m.medicationCodeableConcept;
+      const kind = any(med, C.ART_CODINGS) ? 'art' : any(med, C.PREP_CODINGS) ? 'prep' : any(med, C.OST_CODINGS) ? 'ost' : 'other';
+      rec.medications.push({ kind, authoredOn: m.authoredOn, active: m.status === 'active', supplyDays: supplyDays(m) });
+      return;
+    }
+    case 'Immunization': {
+      const i = r as Immunization;
+      if (i.status !== 'completed' || !any(i.vaccineCode, [C.HBV_VACCINE, C.HBV_VACCINE_CVX]) || !i.occurrenceDateTime) return;
+      rec.hbvDoses.push(i.occurrenceDateTime);
+      if (i.protocolApplied?.some((p) => p.series === 'accelerated')) rec.hbvSchedule = 'accelerated';
+      return;
+    }
+    case 'Procedure': {
+      const p = r as Procedure;
+      if (p.status === 'completed' && has(p.code, C.CERVICAL_SCREENING) && p.performedDateTime) rec.cervicalScreens.push(p.performedDateTime);
+      return;
+    }
+    case 'ServiceRequest': {
+      if (VOID.has(r.status) || codeIn(r.code, C.REFERRAL_SYSTEM) !== 'tb-diagnostics') return;
+      if (r.authoredOn) rec.tbReferralDates.push(r.authoredOn.slice(0, 10));
+      return;
+    }
+    case 'Task': {
+      const t = r as Task;
+      if (!OPEN_TASK.has(t.status) || !URGENT.has(t.priority ?? '') || !t.authoredOn) return;
+      rec.urgentReferrals.push({ taskId: t.id!, status: t.status, description: t.description ?? 'referral', authoredOn: t.authoredOn, deadline: t.restriction?.period?.end });
+      return;
+    }
+    default:
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * `GET|POST Patient/[id]/$care-gaps`: what is due or overdue for a client today, from their
+ * stored record. Only what the caller may see counts: the Patient must be visible (else 404,
+ * as for a read) and the record is gathered with the same visibility predicates every search
+ * carries (src/policy/access.ts), so another organisation's data never shapes the answer.
+ */
+import type { ParametersParameter, Patient, Resource } from '@medplum/fhirtypes';
+import type { FhirContext, FhirRequest, FhirResponse } from '../fhir/context';
+import { principalOf } from '../fhir/context';
+import { invalid, issue, notFound } from '../fhir/outcome';
+import type { Operation } from '../fhir/operations';
+import { outputParameters, readInput } from '../fhir/parameters';
+import { assertAllowed, canSee, visibility } from '../policy/access';
+import { inPatientCompartment } from '../search/compartment';
+import type { SearchPlan } from '../search/plan';
+import { queryEntry } from '../audit/entries';
+import type { StoredVersion } from '../store/port';
+import { formatDate, parseDate, utcDay } from './decisions/dates';
+import { paramPath } from './decisions/result';
+import { asPost } from './query-input';
+import { clientRecord } from './care-gaps-record';
+import { type Gap, careGaps } from './care-gaps-rules';
+
+const CANONICAL = 'https://linkcare.example.org/fhir/OperationDefinition';
+/** The kinds of resource a care gap can come from. */
+const RECORD_TYPES = ['Observation', 'Condition', 'MedicationRequest', 'Immunization', 'Procedure', 'ServiceRequest', 'Task'];
+const PAGE = 1000;
+
+/** OperationDefinition of $care-gaps (http://hl7.org/fhir/R4/operationdefinition.html). */
+export const CARE_GAPS: Operation['definition'] = {
+  resourceType: 'OperationDefinition',
+  id: 'Patient-care-gaps',
+  url: `${CANONICAL}/Patient-care-gaps`,
+  name: 'PatientCareGaps',
+  status: 'active',
+  kind: 'operation',
+  code: 'care-gaps',
+  resource: ['Patient'],
+  system: false,
+  type: false,
+  instance: true,
+  affectsState: false,
+  description:
+    "What is due or overdue for the client on a day, from the part of their record the caller may see: HIV test or retest (HIV.B7.DT, HIV.B9.DT), ART start, viral load (HIV.S.2), TB screen (HIV.D4.DT), hepatitis B doses, cervical screening (HIV.S.3), PrEP and OST refills, open urgent referrals. Offers, never preconditions (SWIT 5.1).",
+  parameter: [
+    { name: 'asOf', use: 'in', min: 0, max: '1', type: 'date', documentation: 'The day to evaluate; default today (UTC)' },
+    {
+      name: 'gap',
+      use: 'out',
+      min: 0,
+      max: '*',
+      documentation: 'One per service due or overdue, earliest first',
+      part: [
+        { name: 'code', use: 'out', min: 1, max: '1', type: 'code', documentation: 'What is due (hiv-test, hiv-retest, art-start, viral-load, tb-screen, hbv-dose, cervical-screening, prep-refill, ost-refill, urgent-referral, …)' },
+        { name: 'description', use: 'out', min: 1, max: '1', type: 'string', documentation: 'What to offer' },
+        { name: 'dueDate', use: 'out', min: 1, max: '1', type: 'date', documentation: 'Due from this day' },
+        { name: 'status', use: 'out', min: 1, max: '1', type: 'code', documentation: 'due | overdue (more than 28 days past due, DAK HIV.S.*)' },
+        { name: 'rule', use: 'out', min: 1, max: '1', type: 'string', documentation: 'DAK rule or schedule id, HBV schedule id or SWIT section that fired' },
+        { name: 'focus', use: 'out', min: 0, max: '1', type: 'Reference', documentation: 'The resource the gap is about (a referral Task)' },
+      ],
+    },
+  ],
+};
+
+/** Every current resource of the client's compartment that the caller may see, of the record types. */
+async function visibleRecord(ctx: FhirContext, req: FhirRequest, patientId: string): Promise<StoredVersion[]> {
+  const principal = principalOf(req);
+  const out: StoredVersion[] = [];
+  for (const type of RECORD_TYPES) {
+    const member = inPatientCompartment(ctx.registry, type, patientId);
+    if (!member) continue;
+    let cursor: string | undefined;
+    do {
+      const plan: SearchPlan = { types: [type], where: [member], sort: [], count: PAGE, total: 'none', visibility: visibility(principal), ...(cursor ? { cursor } : {}) };
+      const page = await ctx.store.search(plan);
+      out.push(...page.matches);
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+  return out;
+}
+
+function gapParameter(g: Gap): ParametersParameter {
+  return {
+    name: 'gap',
+    part: [
+      { name: 'code', valueCode: g.code },
+      { name: 'description', valueString: g.description },
+      { name: 'dueDate', valueDate: g.dueDate },
+      { name: 'status', valueCode: g.status },
+      { name: 'rule', valueString: g.rule },
+      ...(g.focus ? [{ name: 'focus', valueReference: { reference: g.focus } }] : []),
+    ],
+  };
+}
+
+/** Handler of Patient/[id]/$care-gaps (http://hl7.org/fhir/R4/operations.html#instance). */
+async function careGapsHandler(ctx: FhirContext, req: FhirRequest, id: string): Promise<FhirResponse> {
+  const principal = principalOf(req);
+  assertAllowed(principal, 'Patient', 'r');
+  const input = readInput<{ asOf?: string }>(asPost(req, CARE_GAPS), 'care-gaps');
+  const asOf = input.asOf ?? formatDate(utcDay(Date.now()));
+  if (parseDate(asOf) === undefined) throw invalid([issue('invalid', `asOf "${asOf}" is not a calendar date`, paramPath('asOf'))], 400);
+  const p = await ctx.store.read('Patient', id);
+  if (!p || p.deleted || !(await canSee(principal, p, ctx.store))) throw notFound(`Patient/${id} not found`);
+  const record = await visibleRecord(ctx, req, id);
+  req.audit.add(queryEntry('$care-gaps', RECORD_TYPES, [p, ...record]));
+  const gaps = careGaps(clientRecord(p.resource as Patient, record.map((v) => v.resource as Resource)), asOf);
+  return { status: 200, body: outputParameters(gaps.map(gapParameter)) };
+}
+
+/** The $care-gaps operation for the registry. */
+export const careGapsOperation: Operation = {
+  definition: CARE_GAPS,
+  handler: (ctx, req, target) => careGapsHandler(ctx, req, target.id!),
+};
