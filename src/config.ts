@@ -11,7 +11,7 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; file: string }
-  | { kind: 'mongodb'; url: string };
+  | { kind: 'mongodb'; url: string; /** MONGODB_ALLOW_STANDALONE=1: development on a server without transactions. */ allowStandalone: boolean };
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
@@ -97,7 +97,7 @@ export function parseDatabaseUrl(raw: string): DatabaseConfig {
     if (!file) throw new ConfigError('DATABASE_URL sqlite: needs a path, e.g. sqlite:./data/linkcare.sqlite');
     return { kind: 'sqlite', file };
   }
-  if (/^mongodb(\+srv)?:\/\/./.test(raw)) return { kind: 'mongodb', url: raw };
+  if (/^mongodb(\+srv)?:\/\/./.test(raw)) return { kind: 'mongodb', url: raw, allowStandalone: false };
   throw new ConfigError('DATABASE_URL must start with sqlite:, mongodb:// or mongodb+srv://');
 }
 
@@ -136,7 +136,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(baseUrl)) throw new ConfigError(`BASE_URL must be an http(s) URL, got "${baseUrl}"`);
   const clientIdTypes = env.CLIENT_ID_TYPES ? env.CLIENT_ID_TYPES.split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_CLIENT_ID_TYPES;
   for (const t of clientIdTypes) if (!isSupportedType(t)) throw new ConfigError(`CLIENT_ID_TYPES names an unsupported type "${t}"`);
-  const database = parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/linkcare.sqlite');
+  const parsedDatabase = parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/linkcare.sqlite');
+  const allowStandalone = env.MONGODB_ALLOW_STANDALONE === '1';
+  if (allowStandalone && nodeEnv === 'production') throw new ConfigError('MONGODB_ALLOW_STANDALONE=1 is for development only: production needs a replica set');
+  const database: DatabaseConfig = parsedDatabase.kind === 'mongodb' ? { ...parsedDatabase, allowStandalone } : parsedDatabase;
   const production = nodeEnv === 'production';
   const auth = authConfig(env);
   let pseudonymKey: Buffer | undefined;

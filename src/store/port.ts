@@ -165,6 +165,8 @@ export interface StoreTx extends StoreReader {
 /** The store. Units of work are serialisable with respect to each other. */
 export interface Store extends StoreReader {
   readonly kind: 'sqlite' | 'mongodb';
+  /** False only for a MongoDB standalone server allowed in development: units of work are not atomic there. */
+  readonly supportsTransactions?: boolean;
   /**
    * Runs `work` atomically: everything it writes commits together or not at all.
    * Reads inside see the unit's own writes.

@@ -10,6 +10,7 @@ import { createResourceValidator } from '../../src/fhir/validation/validator';
 import { type SearchRegistry, loadSearchRegistry } from '../../src/search/registry';
 import { createIndexer } from '../../src/search/indexer';
 import { signDevToken } from '../../src/auth/jwt';
+import { lazyMongoStore, testStoreKind } from './lazy-store';
 import type { Role } from '../../src/auth/principal';
 
 export const BASE = 'http://localhost:8080/fhir';
@@ -66,7 +67,8 @@ export function startTestApp(env: Record<string, string> = {}, store?: Store): T
     ...env,
   });
   const registry = testRegistry();
-  const s = store ?? openSqliteStore(':memory:', { indexer: createIndexer(registry, BASE) });
+  const indexer = createIndexer(registry, BASE);
+  const s = store ?? (testStoreKind() === 'mongodb' ? lazyMongoStore(indexer) : openSqliteStore(':memory:', { indexer }));
   const logs: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
   sharedValidator ??= createResourceValidator();

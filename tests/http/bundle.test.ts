@@ -173,3 +173,20 @@ describe('batch', () => {
     expect((await post({ resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'TRACE', url: 'Patient' } }] })).body.entry[0].response.status).toBe('400');
   });
 });
+
+test('on a store without transactions (standalone MongoDB in development) a transaction Bundle is 501 and nothing is written', async () => {
+  const plain = startTestApp();
+  const noTx = startTestApp({}, { ...plain.store, supportsTransactions: false });
+  try {
+    const res = await noTx.http.post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify({
+      resourceType: 'Bundle', type: 'transaction',
+      entry: [{ resource: { resourceType: 'Organization', name: 'A' }, request: { method: 'POST', url: 'Organization' } }],
+    }));
+    expect(res.status).toBe(501);
+    expect(res.body.issue[0].code).toBe('not-supported');
+    expect((await noTx.http.get('/fhir/Organization?name=A&_summary=count')).body.total).toBe(0);
+  } finally {
+    await noTx.linkcare.stop();
+    await plain.close();
+  }
+});

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse } from '../context';
 import { principalOf } from '../context';
-import { OperationOutcomeError, badRequest, notAllowed, outcome, preconditionFailed } from '../outcome';
+import { OperationOutcomeError, badRequest, notAllowed, notImplemented, outcome, preconditionFailed } from '../outcome';
 import { etag, parseETag, returnPreference, versionUrl } from '../respond';
 import type { Store, StoreTx, StoredVersion } from '../../store/port';
 import { route } from '../router';
@@ -197,6 +197,7 @@ async function resolveConditionalRefs(ctx: FhirContext, req: FhirRequest, tx: St
 }
 
 async function transaction(ctx: FhirContext, req: FhirRequest, bundle: Bundle): Promise<Bundle> {
+  if (ctx.store.supportsTransactions === false) throw notImplemented('Transaction Bundles need a MongoDB replica set (this server runs on a standalone MongoDB)');
   const base = ctx.config.baseUrl;
   const entries = (bundle.entry ?? []).map((entry, i) => readEntryRequest(structuredClone(entry), i, base));
   const seen = new Set<string>();

@@ -237,7 +237,9 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
       return { sql: `${r}.patient IN (SELECT value FROM json_each(?))`, args: [JSON.stringify(p.patients)] };
     case 'not': {
       const inner = predicateSql(r, p.inner, visibility, names);
-      return { sql: `NOT (${inner.sql})`, args: inner.args };
+      // Two-valued: a custody or client test on a resource without one is false, so its negation
+      // is true (plain SQL NOT would leave it unknown and drop e.g. every Organization).
+      return { sql: `NOT IFNULL((${inner.sql}), 0)`, args: inner.args };
     }
     case 'missing': {
       const x = names.next('m');
