@@ -71,5 +71,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`linkcare: failed to start: ${(err as Error).message}\n`);
+  if (process.env.LINKCARE_DEBUG_STARTUP) process.stderr.write(`${(err as Error).stack}\n`);
   process.exit(1);
 });

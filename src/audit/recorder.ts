@@ -28,13 +28,46 @@ export class AuditTrail {
     this.pending = [];
     const codes = await clientCodes(tx, entries.flatMap((e) => e.patientIds ?? []));
     const custodian = this.context.principal?.org;
-    for (const entry of entries) await tx.appendAudit(buildAuditEvent(this.context, entry, codes), custodian);
+    for (const entry of mergeEntries(entries)) await tx.appendAudit(buildAuditEvent(this.context, entry, codes), custodian);
   }
 
   /** Forgets pending entries (their unit of work rolled back; the caller records the failure instead). */
   discard(): void {
     this.pending = [];
   }
+}
+
+/**
+ * One event per kind of thing a request did: the 50 creates of a transaction Bundle become one
+ * "create" event naming all 50 resources and their clients (BALP allows several entities per
+ * event), not 50 events each indexed and chained. Queries and differing outcomes stay apart.
+ */
+export function mergeEntries(entries: AuditEntry[]): AuditEntry[] {
+  const merged = new Map<string, AuditEntry>();
+  const out: AuditEntry[] = [];
+  for (const e of entries) {
+    if (e.query) {
+      out.push(e);
+      continue;
+    }
+    const key = `${e.action}|${e.subtype}|${e.outcome}|${e.outcomeDesc ?? ''}`;
+    const into = merged.get(key);
+    if (!into) {
+      const copy: AuditEntry = { ...e, references: [...(e.references ?? [])], patientIds: [...(e.patientIds ?? [])], clientCodes: [...(e.clientCodes ?? [])] };
+      merged.set(key, copy);
+      out.push(copy);
+      continue;
+    }
+    into.references!.push(...(e.references ?? []));
+    into.patientIds!.push(...(e.patientIds ?? []));
+    into.clientCodes!.push(...(e.clientCodes ?? []));
+  }
+  for (const e of out) {
+    if (e.references) e.references = [...new Set(e.references)];
+    if (e.patientIds) e.patientIds = [...new Set(e.patientIds)];
+    if (e.clientCodes) e.clientCodes = [...new Set(e.clientCodes)];
+  }
+  return out;
 }
 
 async function clientCodes(store: StoreReader, patientIds: string[]): Promise<Map<string, string>> {

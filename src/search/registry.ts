@@ -32,7 +32,7 @@ export interface ParamDef {
  * request, so it indexes only what auditors search by.
  */
 const LIMITED: Record<string, ReadonlySet<string>> = {
-  AuditEvent: new Set(['_id', '_lastUpdated', 'date', 'agent', 'altid', 'entity', 'entity-type', 'entity-role', 'patient', 'outcome', 'subtype', 'action', 'type']),
+  AuditEvent: new Set(['_id', '_lastUpdated', 'date', 'agent', 'altid', 'entity', 'patient', 'outcome', 'subtype', 'action']),
 };
 
 /** Parameters common to every resource type, handled on the resources table or index like any other. */

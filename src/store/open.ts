@@ -2,7 +2,6 @@
 import type { DatabaseConfig } from '../config';
 import type { Store } from './port';
 import { type Indexer, openSqliteStore } from './sqlite/sqlite-store';
-import { openMongoStore } from './mongo/mongo-store';
 
 /**
  * Opens the configured store: SQLite for `sqlite:` URLs, MongoDB for `mongodb://` and
@@ -10,5 +9,7 @@ import { openMongoStore } from './mongo/mongo-store';
  */
 export async function openStore(db: DatabaseConfig, indexer: Indexer): Promise<Store> {
   if (db.kind === 'sqlite') return openSqliteStore(db.file, { indexer });
+  // Loaded only when asked for: mongoose costs start-up time and memory the embedded store never needs.
+  const { openMongoStore } = await import('./mongo/mongo-store');
   return openMongoStore(db.url, { indexer, allowStandalone: db.allowStandalone });
 }

@@ -5,6 +5,7 @@
  */
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import type { Predicate, SearchPlan } from '../search/plan';
+import type { IndicatorQueries } from '../reporting/query';
 
 /** One stored version of a resource. `resource` is absent for a deleted version. */
 export interface StoredVersion {
@@ -138,6 +139,11 @@ export interface StoreReader {
 
 /** Writes (and reads that must see them) inside one atomic unit of work. */
 export interface StoreTx extends StoreReader {
+  /**
+   * Scratch space that lives exactly as long as this unit of work: rules memoise lookups here
+   * (e.g. the live subscriptions of a type, once per transaction Bundle instead of per entry).
+   */
+  readonly memo: Map<string, unknown>;
   /** Writes a new version (create when absent, update otherwise); returns it. */
   put(resource: Resource & { id: string }, options?: WriteOptions): Promise<StoredVersion>;
   /** Writes a deleted version; returns it, or undefined when nothing current existed. */
@@ -193,6 +199,8 @@ export interface Store extends StoreReader {
   listJobs(queue: string, options?: { states?: JobState[]; owner?: string; limit?: number }): Promise<Job[]>;
   /** Makes removed data unrecoverable from the storage files (after an erasure). */
   purge(): Promise<void>;
+  /** Indicator counts aggregated in the store (src/reporting/query.ts); absent when the store has none. */
+  reports?(): IndicatorQueries;
   /** Resolves when the store answers; used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -33,6 +33,17 @@ export interface DeliveryPayload {
  * "Medication" also finds "MedicationRequest?…").
  */
 async function subscriptionsOn(ctx: FhirContext, tx: StoreTx, type: string, now: Date): Promise<StoredVersion[]> {
+  // Once per unit of work and type: a transaction Bundle of 50 Observations looks them up once.
+  // A Subscription written earlier in the same unit changes the answer, so it clears the memo.
+  const key = `subscriptions:${type}`;
+  const memoised = tx.memo.get(key) as StoredVersion[] | undefined;
+  if (memoised) return memoised;
+  const found = await liveSubscriptionsOn(ctx, tx, type, now);
+  tx.memo.set(key, found);
+  return found;
+}
+
+async function liveSubscriptionsOn(ctx: FhirContext, tx: StoreTx, type: string, now: Date): Promise<StoredVersion[]> {
   const { plan } = parseSearch(ctx.registry, ['Subscription'], [['status', 'active,error'], ['criteria', type]]);
   plan.count = MAX_COUNT;
   plan.total = 'none';
@@ -90,6 +101,8 @@ export async function enqueueDeliveries(ctx: FhirContext, tx: StoreTx, event: Wr
 export const outboxRule: WriteRule = {
   name: 'subscription-outbox',
   async after(ctx, tx, event, version) {
+    // A Subscription changed in this unit of work: what was memoised for it is stale.
+    if (version.type === 'Subscription') for (const k of [...tx.memo.keys()]) if (k.startsWith('subscriptions:')) tx.memo.delete(k);
     if (!(await enqueueDeliveries(ctx, tx, event, version))) return;
     // The poll this kicks claims jobs through the store, which waits for this unit of work to
     // commit (the embedded store serialises them), so it finds the new jobs at once. Should a

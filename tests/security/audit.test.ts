@@ -82,6 +82,18 @@ describe('what is recorded', () => {
     void added;
   });
 
+  test('a transaction Bundle is one create event naming every resource it created', async () => {
+    const res = await t.http.post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify({
+      resourceType: 'Bundle', type: 'transaction',
+      entry: ['T1', 'T2', 'T3'].map((name) => ({ resource: { resourceType: 'Organization', name }, request: { method: 'POST', url: 'Organization' } })),
+    }));
+    expect(res.status).toBe(200);
+    const ids = res.body.entry.map((e: { response: { location: string } }) => e.response.location.split('/_history')[0]!.split('/').slice(-2).join('/'));
+    const creates = (await events(t, `&entity=${ids[0]}`)).filter((e) => subtype(e) === 'create');
+    expect(creates).toHaveLength(1);
+    expect(creates[0]!.entity!.map((x) => x.what?.reference).filter(Boolean)).toEqual(ids);
+  });
+
   test('auditors search by date, agent, entity, client code, outcome and user', async () => {
     const p = await t.http.post('/fhir/Patient').set('Content-Type', FHIR_JSON).send('{"resourceType":"Patient"}');
     const code = p.body.identifier[0].value as string;

@@ -43,6 +43,8 @@ function dropUndefined<T extends object>(o: T): T {
 }
 
 export class MongoTx extends MongoReader implements StoreTx {
+  /** A new MongoTx is made for every unit of work, so its memo lives exactly as long. */
+  readonly memo = new Map<string, unknown>();
   constructor(c: Collections, session: Session, private readonly indexer: Indexer) {
     super(c, session);
   }

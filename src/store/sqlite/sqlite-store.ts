@@ -14,6 +14,7 @@ import { DDL, INDEX_DDL, RETIRED_INDEXES, SCHEMA_VERSION } from './schema';
 import { claimJobs as claimJobsIn, getJob as getJobIn, listJobs as listJobsIn, updateJob as updateJobIn } from './jobs';
 import { SqliteReader } from './reader';
 import { type Indexer, SqliteTx } from './tx';
+import { sqliteIndicatorQueries } from './report-sql';
 
 export type { Indexer } from './tx';
 
@@ -55,11 +56,13 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const committed = new SqliteReader(reader);
   const tx = new SqliteTx(writer, options.indexer ?? (() => emptyRows()));
   let closed = false;
+  const indicatorQueries = sqliteIndicatorQueries(reader);
 
   const unitOfWork = <T>(work: (tx: StoreTx) => Promise<T>): Promise<T> =>
     mutex.run(async () => {
       if (closed) throw new Error('store is closed');
       writer.exec('BEGIN IMMEDIATE');
+      tx.memo.clear();
       try {
         const result = await work(tx);
         writer.exec('COMMIT');
@@ -102,6 +105,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     updateJob: (id, changes, expectState) => mutex.run(async () => updateJobIn(writer, id, changes, expectState)),
     getJob: async (id) => getJobIn(reader, id),
     listJobs: async (queue, opts) => listJobsIn(reader, queue, opts),
+    reports: () => indicatorQueries,
     async ping() {
       reader.prepare('SELECT 1').get();
     },

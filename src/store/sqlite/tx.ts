@@ -34,6 +34,8 @@ function checkIfMatch(type: string, id: string, current: CurrentRow | undefined,
 }
 
 export class SqliteTx extends SqliteReader implements StoreTx {
+  /** Cleared by the store at the start of every unit of work (this object is reused). */
+  readonly memo = new Map<string, unknown>();
   private readonly index: IndexWriter;
 
   constructor(db: Database.Database, private readonly indexer: Indexer) {

@@ -1,0 +1,124 @@
+/**
+ * Indicator benchmark: seeds a synthetic programme (BENCH_CLIENTS clients, default 100 000, with a
+ * year of records written through the store and its indexer), then evaluates every indicator over
+ * the year and reports each time as a ratio to a baseline measured in the same run: a full
+ * COUNT(*) of the resources table. Run: npx tsx bench/reporting.ts.
+ * Generates its own data (deterministic PRNG) so it does not depend on the src/seed generator.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Resource } from '@medplum/fhirtypes';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
+import { loadSearchRegistry } from '../src/search/registry';
+import { createIndexer } from '../src/search/indexer';
+import { INDICATORS } from '../src/reporting/indicators';
+import { evaluateIndicator } from '../src/reporting/evaluate';
+
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100_000);
+const BATCH = 2000;
+const ORGS = ['kp-1', 'kp-2', 'clinic-1', 'clinic-2', 'clinic-3'];
+const DAK = 'http://smart.who.int/hiv/CodeSystem/HIVConcepts';
+const SCT = 'http://snomed.info/sct';
+const LOINC = 'http://loinc.org';
+const REG = 'https://linkcare.example.org/fhir/CodeSystem/regimen';
+const cc = (system: string, code: string) => ({ coding: [{ system, code }] });
+
+/** Mulberry32: a small deterministic PRNG, so runs are comparable. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Rec = { resource: Resource & { id: string }; custodian: string; patient?: string };
+
+/** The records of one client over 2024. */
+function client(i: number, rnd: () => number): Rec[] {
+  const pid = `p${i}`;
+  const org = ORGS[i % ORGS.length]!;
+  const community = org.startsWith('kp');
+  const day = (): string => new Date(Date.UTC(2024, 0, 1) + Math.floor(rnd() * 365) * 86_400_000).toISOString().slice(0, 10);
+  const subject = { reference: `Patient/${pid}` };
+  const out: Rec[] = [];
+  const add = (resource: Record<string, unknown>) => out.push({ resource: resource as unknown as Rec['resource'], custodian: org, patient: pid });
+  const year = 1960 + Math.floor(rnd() * 48);
+  add({ resourceType: 'Patient', id: pid, gender: rnd() < 0.8 ? 'female' : rnd() < 0.5 ? 'male' : 'other', birthDate: rnd() < 0.5 ? String(year) : `${year}-0${1 + Math.floor(rnd() * 9)}` });
+  const pwid = rnd() < 0.1;
+  add({ resourceType: 'Observation', id: `${pid}-kp`, status: 'final', code: cc(DAK, 'HIV.B.DE50'), subject, effectiveDateTime: '2024-01-01', valueCodeableConcept: cc(SCT, pwid ? '226034001' : '449344001') });
+  const visit = day();
+  add({ resourceType: 'Encounter', id: `${pid}-e`, status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: community ? 'FLD' : 'AMB' }, subject, period: { start: visit } });
+  const encounter = { reference: `Encounter/${pid}-e` };
+  const positive = rnd() < 0.08;
+  add({ resourceType: 'Observation', id: `${pid}-t`, status: 'final', code: cc(DAK, 'HIV.B.DE111'), subject, encounter, effectiveDateTime: visit, valueCodeableConcept: cc(SCT, positive ? '713742005' : '165815009') });
+  if (positive) {
+    add({ resourceType: 'MedicationRequest', id: `${pid}-art`, status: 'active', intent: 'order', medicationCodeableConcept: cc(REG, 'art-tld'), subject, authoredOn: visit });
+    add({ resourceType: 'Observation', id: `${pid}-vl`, status: 'final', code: cc(LOINC, '23876-6'), subject, effectiveDateTime: '2024-12-01', valueQuantity: { value: rnd() < 0.85 ? 40 : 5000, unit: 'copies/mL' } });
+    add({ resourceType: 'Observation', id: `${pid}-tb`, status: 'final', code: cc(SCT, '171126009'), subject, effectiveDateTime: visit, valueCodeableConcept: cc(SCT, '260385009') });
+  } else if (rnd() < 0.2) {
+    add({ resourceType: 'MedicationRequest', id: `${pid}-prep`, status: 'active', intent: 'order', medicationCodeableConcept: cc(REG, 'prep-ftc-tdf'), subject, encounter, authoredOn: visit });
+  }
+  if (rnd() < 0.03) add({ resourceType: 'MedicationRequest', id: `${pid}-pep`, status: rnd() < 0.6 ? 'completed' : 'active', intent: 'order', medicationCodeableConcept: cc(REG, 'pep-tld'), subject, authoredOn: day() });
+  if (pwid) {
+    add({ resourceType: 'SupplyDelivery', id: `${pid}-nsp`, status: 'completed', patient: subject, suppliedItem: { itemCodeableConcept: cc('https://linkcare.example.org/fhir/CodeSystem/commodity', 'nsp-kit') }, occurrenceDateTime: day() });
+    if (rnd() < 0.5) add({ resourceType: 'MedicationRequest', id: `${pid}-ost`, status: 'active', intent: 'order', medicationCodeableConcept: cc(REG, 'ost-methadone'), subject, authoredOn: day(), dosageInstruction: [{ doseAndRate: [{ doseQuantity: { value: 30 + Math.floor(rnd() * 60), unit: 'mg' } }] }] });
+  }
+  if (rnd() < 0.3) add({ resourceType: 'Observation', id: `${pid}-syph`, status: 'final', code: cc(LOINC, '20507-0'), subject, encounter, effectiveDateTime: visit, valueCodeableConcept: cc(SCT, rnd() < 0.05 ? '11214006' : '131194007') });
+  if (rnd() < 0.2) add({ resourceType: 'Observation', id: `${pid}-hbs`, status: 'final', code: cc(LOINC, '39007-0'), subject, effectiveDateTime: visit, valueCodeableConcept: cc(SCT, rnd() < 0.05 ? '260373001' : '260415000') });
+  if (rnd() < 0.1) add({ resourceType: 'Observation', id: `${pid}-hcv`, status: 'final', code: cc(LOINC, '48576-3'), subject, effectiveDateTime: visit, valueCodeableConcept: cc(SCT, '260415000') });
+  if (rnd() < 0.2) add({ resourceType: 'Task', id: `${pid}-ref`, status: rnd() < 0.6 ? 'completed' : 'requested', intent: 'order', code: cc('http://hl7.org/fhir/CodeSystem/task-code', 'fulfill'), for: subject, authoredOn: visit });
+  return out;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = process.hrtime.bigint();
+  const v = await fn();
+  return [v, Number(process.hrtime.bigint() - t0) / 1e6];
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'linkcare-bench-reporting-'));
+  const store = openSqliteStore(join(dir, 'bench.sqlite'), { indexer: createIndexer(loadSearchRegistry(), 'http://localhost/fhir') });
+  try {
+    const rnd = prng(42);
+    const [, seedMs] = await timed(async () => {
+      await store.unitOfWork(async (tx) => {
+        for (const [i, org] of ORGS.entries()) {
+          await tx.put({ resourceType: 'Organization', id: org, type: [cc('https://linkcare.example.org/fhir/CodeSystem/provider-type', i < 2 ? 'kp-led' : 'public')] });
+        }
+      });
+      for (let start = 0; start < CLIENTS; start += BATCH) {
+        await store.unitOfWork(async (tx) => {
+          for (let i = start; i < Math.min(CLIENTS, start + BATCH); i++) {
+            for (const r of client(i, rnd)) await tx.put(r.resource, { custodian: r.custodian, patient: r.patient });
+          }
+        });
+      }
+    });
+    const q = store.reports!();
+    const [resources, baselineMs] = await timed(() => q.countResources());
+    const period = { periodStart: '2024-01-01', periodEnd: '2024-12-31' };
+    const lines: string[] = [];
+    let totalMs = 0;
+    for (const indicator of INDICATORS) {
+      const [r, ms] = await timed(() => evaluateIndicator(q, indicator, period, { suppress: true, threshold: 4 }));
+      totalMs += ms;
+      const f = (x: { count: number } | { masked: true }) => ('count' in x ? x.count : 'masked');
+      lines.push(`${indicator.id.padEnd(24)} ${String(f(r.total.population)).padStart(7)} ${String(f(r.total.numerator)).padStart(7)} ${ms.toFixed(0).padStart(7)} ms  ×${(ms / baselineMs).toFixed(1)}`);
+    }
+    console.log(`clients ${CLIENTS}, resources ${resources}, seeding ${(seedMs / 1000).toFixed(1)} s`);
+    console.log(`baseline COUNT(*) of resources: ${baselineMs.toFixed(1)} ms`);
+    console.log(`${'indicator'.padEnd(24)} ${'pop'.padStart(7)} ${'num'.padStart(7)} ${'time'.padStart(10)}  ratio to baseline`);
+    for (const l of lines) console.log(l);
+    console.log(`all ${INDICATORS.length} indicators: ${(totalMs / 1000).toFixed(2)} s = ×${(totalMs / baselineMs).toFixed(0)} the baseline`);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main();

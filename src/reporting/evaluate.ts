@@ -1,0 +1,66 @@
+/**
+ * Evaluating an indicator: the store counts the cells, this module sums them into the report's
+ * tables and, for released figures, masks small cells. A masked figure carries no number at all,
+ * so nothing downstream (MeasureReport, CSV) can leak it by mistake.
+ */
+import type { Indicator } from './indicators';
+import type { IndicatorQueries, ReportScope } from './query';
+import { STRATA } from './codes';
+import { suppressCells } from './suppression';
+import { type Count, type Stratifier, STRATIFIERS, TOTAL_KEY, cellKey, linesOf, tabulate, valuesOf } from './strata';
+
+/** A published number, or the fact that it is masked. */
+export type Figure = { count: number } | { masked: true };
+
+/** One row of a report: a stratum (or the total) of one indicator. */
+export interface Row {
+  stratifier: Stratifier | 'total';
+  value: string;
+  population: Figure;
+  numerator: Figure;
+  /** numerator / population for proportions; absent when the population is 0 or for counts. */
+  score?: { ratio: number } | { masked: true };
+}
+
+export interface IndicatorResult {
+  indicator: Indicator;
+  scope: ReportScope;
+  suppression: { applied: boolean; threshold: number };
+  total: Row;
+  rows: Row[];
+}
+
+export interface EvaluateOptions {
+  /** Mask small cells (the reporting role, or an extract marked for release). */
+  suppress: boolean;
+  threshold: number;
+}
+
+/** Evaluates one indicator for a scope. */
+export async function evaluateIndicator(queries: IndicatorQueries, indicator: Indicator, scope: ReportScope, options: EvaluateOptions): Promise<IndicatorResult> {
+  const cells = await queries.countCells(indicator.population, scope, STRATA);
+  const tables = tabulate(cells);
+  const lines = linesOf(tables);
+  const none = new Set<string>();
+  const maskedPop = options.suppress ? suppressCells(valuesOf(tables, (c) => c.population), lines, options.threshold) : none;
+  const maskedNum = options.suppress ? suppressCells(valuesOf(tables, (c) => c.numerator), lines, options.threshold) : none;
+  const row = (stratifier: Row['stratifier'], value: string, key: string, c: Count): Row => {
+    const population: Figure = maskedPop.has(key) ? { masked: true } : { count: c.population };
+    const numerator: Figure = maskedNum.has(key) ? { masked: true } : { count: c.numerator };
+    const out: Row = { stratifier, value, population, numerator };
+    if (indicator.scoring === 'proportion' && c.population > 0) {
+      // A rate whose numerator or denominator is masked is masked.
+      out.score = 'masked' in population || 'masked' in numerator ? { masked: true } : { ratio: c.numerator / c.population };
+    }
+    return out;
+  };
+  const rows: Row[] = [];
+  for (const s of STRATIFIERS) for (const [v, c] of tables.strata.get(s)!) rows.push(row(s, v, cellKey(s, v), c));
+  return {
+    indicator,
+    scope,
+    suppression: { applied: options.suppress, threshold: options.threshold },
+    total: row('total', 'total', TOTAL_KEY, tables.total),
+    rows,
+  };
+}

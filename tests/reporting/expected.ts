@@ -1,0 +1,72 @@
+/**
+ * Hand-computed expectations for fixtures/reporting/programme.json over 2024-01-01..2024-12-31.
+ * Clients: c1 (1999, female, sex worker, org-kp), c2 (2006-03 → 18, female, SW, org-kp),
+ * c3 (1970-05-05 → 54, male, PWID, org-clinic), c4 (2002-12-31 → 22, female, SW + PWID → SW, org-kp),
+ * c5 (1990-01-01 → 34, other, transgender, org-clinic), c6 (no birth date or gender, no KP, org-clinic).
+ * Each entry: [population, numerator] for the total and the listed strata; with `complete`, every
+ * stratum not listed is zero.
+ */
+export type Pair = [number, number];
+export interface Expected {
+  total: Pair;
+  strata: Record<string, Pair>;
+  complete?: boolean;
+}
+
+export const EXPECTED: Record<string, Expected> = {
+  // PrEP: c1 (twice, counted once; first at enc-kp-1, community), c5 (clinic, facility).
+  'HIV.IND.2': { total: [2, 2], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 1], 'setting|community': [1, 1], 'setting|facility': [1, 1], 'age-band|25-49': [2, 2], 'gender|female': [1, 1], 'gender|other': [1, 1] } },
+  // PEP: c4 (completed prescription), c5 (active).
+  'HIV.IND.5': { total: [2, 2], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 1], 'age-band|20-24': [1, 1], 'age-band|25-49': [1, 1] } },
+  'HIV.IND.6': { total: [2, 1], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 0] } },
+  // PWID in contact: c3 (clinic), c4 (kp; counted as sex worker by DAK order); NSP kit to c4 only.
+  'HIV.IND.8': { total: [2, 1], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 0], 'key-population|sex-worker': [1, 1], 'key-population|pwid': [1, 0] } },
+  // OAMT in the period: c3 (methadone), c4 (buprenorphine).
+  'HIV.IND.11': { total: [2, 2], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 1] } },
+  // Latest OAMT: c3 methadone 40 mg (< 60), c4 buprenorphine 8 mg (≥ 8).
+  'HIV.IND.14': { total: [2, 1], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 0], 'setting|unknown': [2, 1] } },
+  // Tests (events): c1 ×2, c2+, c3+, c4 ×2 (second +), c5; c6's 2023 test and entered-in-error test excluded.
+  'HIV.IND.19': {
+    total: [7, 3],
+    complete: true,
+    strata: {
+      'organization|org-kp': [4, 2], 'organization|org-clinic': [3, 1], 'setting|community': [3, 1], 'setting|facility': [2, 1], 'setting|unknown': [2, 1],
+      'gender|female': [5, 2], 'gender|male': [1, 1], 'gender|other': [1, 0], 'age-band|15-19': [1, 1], 'age-band|20-24': [2, 1], 'age-band|25-49': [3, 0],
+      'age-band|50+': [1, 1], 'age-band-mer|15-19': [1, 1], 'age-band-mer|20-24': [2, 1], 'age-band-mer|25-29': [2, 0], 'age-band-mer|30-34': [1, 0], 'age-band-mer|50-54': [1, 1], 'key-population|sex-worker': [5, 2],
+      'key-population|pwid': [1, 1], 'key-population|transgender': [1, 0], 'provider-type|kp-led': [4, 2], 'provider-type|public': [3, 1],
+    },
+  },
+  // Clients tested: c1, c2+, c3+, c4+ (attributed to the first test), c5.
+  'HIV.IND.20': {
+    total: [5, 3],
+    complete: true,
+    strata: {
+      'organization|org-kp': [3, 2], 'organization|org-clinic': [2, 1], 'setting|community': [3, 2], 'setting|facility': [2, 1], 'gender|female': [3, 2],
+      'gender|male': [1, 1], 'gender|other': [1, 0], 'age-band|15-19': [1, 1], 'age-band|20-24': [1, 1], 'age-band|25-49': [2, 0], 'age-band|50+': [1, 1],
+      'key-population|sex-worker': [3, 2], 'key-population|pwid': [1, 1], 'key-population|transgender': [1, 0], 'provider-type|kp-led': [3, 2], 'provider-type|public': [2, 1],
+      'age-band-mer|15-19': [1, 1], 'age-band-mer|20-24': [1, 1], 'age-band-mer|25-29': [1, 0], 'age-band-mer|30-34': [1, 0], 'age-band-mer|50-54': [1, 1],
+    },
+  },
+  // Diagnosed in 2024: c2, c3, c4; ART started in 2024: c2 (Observation), c3 (prescription).
+  'HIV.IND.21': { total: [3, 2], strata: { 'organization|org-kp': [2, 1], 'organization|org-clinic': [1, 1], 'setting|unknown': [1, 0] } },
+  // On ART at the end: c2, c3; c6 lost to follow-up after starting.
+  'HIV.IND.27': { total: [2, 2], strata: { 'organization|org-clinic': [2, 2] } },
+  // VL in 2024 and ART ≥ 6 months: c6 (500), c2 (50), c3 (latest 20000).
+  'HIV.IND.29': { total: [3, 2], strata: { 'organization|org-clinic': [3, 2], 'age-band|unknown': [1, 1], 'gender|unknown': [1, 1], 'key-population|not-recorded': [1, 1] } },
+  'HIV.IND.30': { total: [2, 2], strata: { 'organization|org-clinic': [2, 2] } },
+  'HIV.IND.48': { total: [2, 1], strata: { 'organization|org-clinic': [2, 1], 'age-band|50+': [1, 1], 'age-band|15-19': [1, 0] } },
+  // Contacts in 2024: c1, c2, c4 (kp), c3, c5 (clinic). Syphilis tests: c1+, c2−, c5+; treatment: c1.
+  'HIV.IND.58': { total: [5, 3], strata: { 'organization|org-kp': [3, 2], 'organization|org-clinic': [2, 1] } },
+  'HIV.IND.62': { total: [3, 2], strata: { 'organization|org-kp': [2, 1], 'organization|org-clinic': [1, 1] } },
+  'HIV.IND.66': { total: [2, 1], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 0] } },
+  // HBsAg: c3 (detected), c4 (negative). Anti-HCV: c3 (positive).
+  'HIV.IND.80': { total: [5, 2], strata: { 'organization|org-kp': [3, 1], 'organization|org-clinic': [2, 1] } },
+  'HIV.IND.83': { total: [5, 1], strata: { 'organization|org-kp': [3, 0], 'organization|org-clinic': [2, 1] } },
+  'HIV.IND.85': { total: [2, 1], strata: { 'organization|org-kp': [1, 0], 'organization|org-clinic': [1, 1] } },
+  'HIV.IND.88': { total: [1, 1], strata: { 'organization|org-clinic': [1, 1] } },
+  // Referrals: c2 completed, c4 in progress (kp), c5 completed (clinic); c1's cancelled one excluded.
+  'LC.REFERRAL.COMPLETION': { total: [3, 2], strata: { 'organization|org-kp': [2, 1], 'organization|org-clinic': [1, 1] } },
+};
+
+/** org-kp's own report of HIV.IND.20: only its tests (c1, c2, c4). */
+export const ORG_KP_IND20: Pair = [3, 2];
