@@ -46,7 +46,7 @@ export function indicatorRoutes(app: Express, host: ModuleHost): void {
       const results: IndicatorResult[] = [];
       for (const indicator of INDICATORS) results.push(await evaluateIndicator(queries, indicator, scope, { suppress: audience.suppress, threshold }));
       const trail = new AuditTrail({ principal, requestId: String(res.locals.requestId) });
-      trail.add({ action: 'E', subtype: 'report-indicators', outcome: '0', references: INDICATORS.map((i) => `Measure/${i.id}`), patientIds: [] });
+      trail.add({ action: 'E', subtype: '$report-indicators', outcome: '0', references: INDICATORS.map((i) => `Measure/${i.id}`), patientIds: [] });
       await host.ctx.audit.commit(trail);
       const rows = extractRows(results);
       res.setHeader('Cache-Control', 'no-store');

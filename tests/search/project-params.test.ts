@@ -1,0 +1,43 @@
+/** The project's own SearchParameters work like the official ones (src/search/project-params.ts). */
+import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+
+let t: TestApp;
+beforeAll(() => {
+  t = startTestApp();
+});
+afterAll(() => t.close());
+
+const post = async (body: object) => {
+  const res = await t.http.post(`/fhir/${(body as { resourceType: string }).resourceType}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+  if (res.status !== 201) throw new Error(`${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { id: string };
+};
+
+test('EpisodeOfCare?days-to-art compares the linkage extension as a number', async () => {
+  const p = await post({ resourceType: 'Patient', gender: 'female' });
+  const episode = (days: number) => post({
+    resourceType: 'EpisodeOfCare', status: 'active', patient: { reference: `Patient/${p.id}` },
+    extension: [{ url: 'https://linkcare.example.org/fhir/StructureDefinition/days-to-art', valueInteger: days }],
+  });
+  const quick = await episode(3);
+  const slow = await episode(21);
+  const ids = async (q: string) => ((await t.http.get(`/fhir/EpisodeOfCare?${q}`)).body.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id);
+  expect(await ids('days-to-art=gt7')).toEqual([slow.id]);
+  expect(await ids('days-to-art=le7')).toEqual([quick.id]);
+  expect((await t.http.get('/fhir/SearchParameter/EpisodeOfCare-days-to-art')).status).toBe(200);
+});
+
+test('Consent?recipient finds organisations named in nested provisions', async () => {
+  const p = await post({ resourceType: 'Patient', gender: 'male' });
+  const ircp = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
+  const c = await post({
+    resourceType: 'Consent', status: 'active',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    patient: { reference: `Patient/${p.id}` },
+    provision: { type: 'deny', provision: [{ type: 'permit', actor: [{ role: ircp, reference: { reference: 'Organization/nested-org' } }] }] },
+  });
+  const found = await t.http.get('/fhir/Consent?recipient=Organization/nested-org');
+  expect(found.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([c.id]);
+  expect((await t.http.get('/fhir/Consent?actor=Organization/nested-org')).body.entry ?? []).toEqual([]);
+});
