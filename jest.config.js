@@ -6,4 +6,5 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/reliability/'],
   transform: { "^.+\\.ts$": ["ts-jest", {}] },
   testTimeout: 30000,
+  globalSetup: '<rootDir>/tests/helpers/global-setup.ts',
 };

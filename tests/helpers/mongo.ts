@@ -5,24 +5,9 @@
  * skipped tests are reported as skipped, never as passed.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { findMongodBinary, mongoUnavailable } from './mongo-probe';
 import type { Indexer } from '../../src/store/sqlite/sqlite-store';
 import { type MongoStore, openMongoStore } from '../../src/store/mongo/mongo-store';
-
-/** A mongod binary already on disk (MONGOMS_SYSTEM_BINARY, the memory-server caches, PATH), or undefined. */
-export function findMongodBinary(): string | undefined {
-  const explicit = process.env.MONGOMS_SYSTEM_BINARY;
-  if (explicit && existsSync(explicit)) return explicit;
-  const caches = [process.env.MONGOMS_DOWNLOAD_DIR, join(homedir(), '.cache', 'mongodb-binaries'), join(process.cwd(), 'node_modules', '.cache', 'mongodb-memory-server')];
-  for (const dir of caches) {
-    if (!dir || !existsSync(dir)) continue;
-    for (const f of readdirSync(dir)) if (f.startsWith('mongod') && statSync(join(dir, f)).isFile()) return join(dir, f);
-  }
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) if (dir && existsSync(join(dir, 'mongod'))) return join(dir, 'mongod');
-  return undefined;
-}
 
 let server: Promise<{ uri: string; stop(): Promise<void> }> | undefined;
 
@@ -36,17 +21,11 @@ function startServer(binary: string | undefined): Promise<{ uri: string; stop():
   })());
 }
 
-/** Why the MongoDB suites cannot run here, or undefined when they can. */
-export function mongoUnavailable(): string | undefined {
-  if (process.env.MONGODB_URI) return undefined;
-  return findMongodBinary() ? undefined : 'no MONGODB_URI and no mongod binary for mongodb-memory-server (downloads are off)';
-}
-
 /** Registers `suite` against a real server, or as skipped with one printed line saying why. */
 export function describeWithMongo(name: string, suite: (uri: () => string) => void): void {
   const reason = mongoUnavailable();
   if (reason) {
-    process.stdout.write(`MongoDB suite "${name}" skipped: ${reason}\n`);
+    // The one line saying why is printed once per run by tests/helpers/global-setup.ts.
     describe.skip(name, () => suite(() => ''));
     return;
   }

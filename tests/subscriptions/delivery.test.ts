@@ -161,3 +161,25 @@ test('a subscription turned off stops notifying; pending deliveries of a deleted
   const [job] = await t.store.listJobs(DELIVERY_QUEUE, { states: ['cancelled'] });
   expect(job!.error).toBe('subscription deleted');
 });
+
+test('in one transaction Bundle, a Task after a new Subscription is matched against it (per-unit memo invalidated)', async () => {
+  const agent = t.as(['clinician'], X);
+  const patient = await post(agent, 'Patient', { resourceType: 'Patient', gender: 'female' });
+  const task = (status: string) => ({
+    resource: { resourceType: 'Task', status, intent: 'proposal', for: { reference: `Patient/${patient.body.id}` }, owner: { reference: `Organization/${X}` } },
+    request: { method: 'POST', url: 'Task' },
+  });
+  const res = await agent.post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify({
+    resourceType: 'Bundle', type: 'transaction',
+    entry: [
+      // The first Task makes the outbox look up (and memoise) this unit's Task subscriptions: none yet.
+      task('draft'),
+      { resource: subscriptionBody(`Task?owner=Organization/${X}&status=requested`, rx.url), request: { method: 'POST', url: 'Subscription' } },
+      task('requested'),
+    ],
+  }));
+  expect(res.status).toBe(200);
+  const received = await rx.waitFor(1);
+  await sleep(200);
+  expect(received).toHaveLength(1);
+});
