@@ -7,6 +7,7 @@
  * unless `allowStandalone` (development only: no atomicity, `supportsTransactions` is false).
  * No state lives in the process: sequence numbers, the audit head and job claims are in the database.
  */
+import { reindexInBatches } from '../versioning';
 import mongoose from 'mongoose';
 import { ConfigError } from '../../config';
 import { Mutex } from '../mutex';
@@ -149,18 +150,7 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
       // Deleted documents are gone from queries at once; WiredTiger reuses their space. Reclaiming the
       // files (compact) and ageing out backups are operational steps: see docs/operations.md.
     },
-    async reindex(opts = {}) {
-      const batchSize = opts.batchSize ?? 500;
-      let afterRid = 0;
-      let done = 0;
-      for (;;) {
-        const r = await unitOfWork((tx) => (tx as MongoTx).reindexAfter(afterRid, batchSize));
-        done += r.count;
-        opts.onBatch?.(done);
-        if (r.count < batchSize) return done;
-        afterRid = r.lastRid;
-      }
-    },
+    reindex: (opts = {}) => reindexInBatches((after, size) => unitOfWork((tx) => (tx as MongoTx).reindexAfter(after, size)), opts),
     claimJobs: (queue, opts) => claimJobs(c.jobs, queue, opts),
     updateJob: (id, changes, expectState) => updateJob(c.jobs, id, changes, expectState),
     getJob: (id) => getJob(c.jobs, id),

@@ -4,10 +4,11 @@
  * concurrent writing units conflict, so one of them is retried on a fresh snapshot, and units
  * of work are serialisable as the port promises (If-Match, conditional create, the audit chain).
  */
+import { checkIfMatch, dropUndefined, nextInstant } from '../versioning';
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { GENESIS_HASH, linkHash } from '../../audit/chain';
-import { type Job, type PseudonymKind, type StoreTx, type StoredVersion, type WriteOptions, VersionConflictError } from '../port';
+import { type Job, type PseudonymKind, type StoreTx, type StoredVersion, type WriteOptions } from '../port';
 import type { IndexRows } from '../../search/index-rows';
 import { type ResourceDoc, emptyIdx, idxDoc, resourceDoc, versionDoc } from './documents';
 import { enqueueJob } from './jobs';
@@ -25,22 +26,7 @@ export class WriteRaceError extends Error {
   }
 }
 
-/** Now, but strictly after `previous`, so a resource's versions are ordered by lastUpdated too. */
-function nextInstant(previous: string | undefined): string {
-  const prev = previous ? Date.parse(previous) : 0;
-  return new Date(Math.max(Date.now(), prev + 1)).toISOString();
-}
 
-function checkIfMatch(type: string, id: string, current: ResourceDoc | null, options: WriteOptions): void {
-  if (options.ifMatchVersion === undefined) return;
-  const live = current && !current.deleted ? String(current.version) : undefined;
-  if (live !== options.ifMatchVersion) throw new VersionConflictError(type, id, live);
-}
-
-function dropUndefined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
-}
 
 export class MongoTx extends MongoReader implements StoreTx {
   /** A new MongoTx is made for every unit of work, so its memo lives exactly as long. */

@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Mutex } from '../mutex';
+import { reindexInBatches } from '../versioning';
 import type { Store, StoreTx } from '../port';
 import { emptyRows } from '../../search/index-rows';
 import { DDL, INDEX_DDL, RETIRED_INDEXES, SCHEMA_VERSION } from './schema';
@@ -89,18 +90,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
         writer.pragma('wal_checkpoint(TRUNCATE)');
       });
     },
-    async reindex(opts = {}) {
-      const batchSize = opts.batchSize ?? 500;
-      let afterRid = 0;
-      let done = 0;
-      for (;;) {
-        const r = await unitOfWork(async () => tx.reindexAfter(afterRid, batchSize));
-        done += r.count;
-        opts.onBatch?.(done);
-        if (r.count < batchSize) return done;
-        afterRid = r.lastRid;
-      }
-    },
+    reindex: (opts = {}) => reindexInBatches((after, size) => unitOfWork(async () => tx.reindexAfter(after, size)), opts),
     claimJobs: (queue, opts) => mutex.run(async () => claimJobsIn(writer, queue, opts)),
     updateJob: (id, changes, expectState) => mutex.run(async () => updateJobIn(writer, id, changes, expectState)),
     getJob: async (id) => getJobIn(reader, id),

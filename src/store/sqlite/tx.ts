@@ -1,10 +1,11 @@
 /** Writes inside a unit of work on the embedded store's write connection. */
+import { checkIfMatch, dropUndefined, nextInstant } from '../versioning';
 import { enqueueJob } from './jobs';
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { GENESIS_HASH, linkHash } from '../../audit/chain';
-import { type Job, type PseudonymKind, type StoreTx, type StoredVersion, type WriteOptions, VersionConflictError } from '../port';
+import { type Job, type PseudonymKind, type StoreTx, type StoredVersion, type WriteOptions } from '../port';
 import type { IndexRows } from '../../search/index-rows';
 import { IndexWriter } from './index-write';
 import { SqliteReader } from './reader';
@@ -21,17 +22,6 @@ interface CurrentRow {
   patient: string | null;
 }
 
-/** Now, but strictly after `previous`, so a resource's versions are ordered by lastUpdated too. */
-function nextInstant(previous: string | undefined): string {
-  const prev = previous ? Date.parse(previous) : 0;
-  return new Date(Math.max(Date.now(), prev + 1)).toISOString();
-}
-
-function checkIfMatch(type: string, id: string, current: CurrentRow | undefined, options: WriteOptions): void {
-  if (options.ifMatchVersion === undefined) return;
-  const live = current && !current.deleted ? String(current.version) : undefined;
-  if (live !== options.ifMatchVersion) throw new VersionConflictError(type, id, live);
-}
 
 export class SqliteTx extends SqliteReader implements StoreTx {
   /** Cleared by the store at the start of every unit of work (this object is reused). */
@@ -169,7 +159,3 @@ export class SqliteTx extends SqliteReader implements StoreTx {
   }
 }
 
-function dropUndefined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
-}

@@ -1,0 +1,44 @@
+/**
+ * Version rules both stores share (http://hl7.org/fhir/R4/http.html#versioning): timestamps that
+ * order a resource's versions, and If-Match checked against the live version.
+ */
+import { VersionConflictError, type WriteOptions } from './port';
+
+/** Now, but strictly after `previous`, so a resource's versions are ordered by lastUpdated too. */
+export function nextInstant(previous: string | undefined): string {
+  const prev = previous ? Date.parse(previous) : 0;
+  return new Date(Math.max(Date.now(), prev + 1)).toISOString();
+}
+
+/** Throws a version conflict unless `ifMatchVersion` (when given) is the live version. */
+export function checkIfMatch(type: string, id: string, current: { version: number; deleted: unknown } | null | undefined, options: WriteOptions): void {
+  if (options.ifMatchVersion === undefined) return;
+  const live = current && !current.deleted ? String(current.version) : undefined;
+  if (live !== options.ifMatchVersion) throw new VersionConflictError(type, id, live);
+}
+
+/** The object without its undefined properties (stored versions carry no empty keys). */
+export function dropUndefined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+/**
+ * Re-indexes in batches, each its own short unit of work so reads and writes go on meanwhile:
+ * `batch(afterRid, size)` indexes up to `size` resources after `afterRid`. Returns how many.
+ */
+export async function reindexInBatches(
+  batch: (afterRid: number, size: number) => Promise<{ lastRid: number; count: number }>,
+  opts: { batchSize?: number; onBatch?: (done: number) => void } = {},
+): Promise<number> {
+  const batchSize = opts.batchSize ?? 500;
+  let afterRid = 0;
+  let done = 0;
+  for (;;) {
+    const r = await batch(afterRid, batchSize);
+    done += r.count;
+    opts.onBatch?.(done);
+    if (r.count < batchSize) return done;
+    afterRid = r.lastRid;
+  }
+}
