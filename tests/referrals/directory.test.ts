@@ -76,3 +76,13 @@ test('open now: the query rewritten to the current slot finds what is open at th
   const later = rewriteOpenNow([['open-now', 'true']], new Date('2025-03-04T14:05:00Z')).map(([k, v]) => `${k}=${v}`).join('&');
   expect(await find(later)).toEqual(['crisis-line', 'drop-in-clinic', 'legal-clinic']);
 });
+
+test('open-now=true over HTTP finds what is open in the current half-hour slot (always-open services included)', async () => {
+  const before = slotOf(new Date());
+  const open = await find('open-now=true');
+  const after = slotOf(new Date());
+  // A slot boundary may pass during the request: either slot's answer is right.
+  const expected = [await find(`available-at=${before}`), await find(`available-at=${after}`)];
+  expect(expected).toContainEqual(open);
+  expect(open).toContain('crisis-line');
+});
