@@ -10,7 +10,8 @@ import type { SearchRegistry } from '../../src/search/registry';
 import { BASE_URL } from './load';
 import type { Scenario } from './scenarios';
 
-export const TOTALS = ['accurate', 'none'] as const;
+/** `estimate` is the server's default (counts up to 1,000); `accurate` counts every match. */
+export const TOTALS = ['estimate', 'accurate', 'none'] as const;
 export type Total = (typeof TOTALS)[number];
 
 /** What every real request carries: a clinician acting for one organisation. */

@@ -36,19 +36,36 @@ function forward(search: SqliteSearch, plan: SearchPlan, spec: IncludeSpec, sour
   return search.prepare(sql).all(...args) as Row[];
 }
 
+/**
+ * The reference parameters a `*` include may use, as a CTE `ps(p)`: without one equal parameter
+ * no index on idx_ref applies and SQLite reads the whole table, so the distinct parameters of the
+ * source type are listed by a skip-scan of (param, …) — one index seek per parameter.
+ */
+function paramList(spec: IncludeSpec): { sql: string; args: unknown[] } {
+  // '.' + 1 = '/': the range holds exactly the parameters named "<sourceType>.…".
+  const [from, to] = spec.sourceType === '*' ? ['', '\uffff'] : [`${spec.sourceType}.`, `${spec.sourceType}/`];
+  return {
+    sql: `ps(p) AS (SELECT (SELECT MIN(param) FROM idx_ref WHERE param >= ? AND param < ?)
+      UNION ALL SELECT (SELECT MIN(param) FROM idx_ref WHERE param > ps.p AND param < ?) FROM ps WHERE ps.p IS NOT NULL)`,
+    args: [from, to, to],
+  };
+}
+
 function reverse(search: SqliteSearch, plan: SearchPlan, spec: IncludeSpec, targets: Row[]): Row[] {
   const byType = new Map<string, string[]>();
   for (const t of targets) byType.set(t.type, [...(byType.get(t.type) ?? []), t.id]);
-  const pf = paramFilter(spec, 'x.param');
   const vis = visibilitySql('s', plan.visibility ?? [], new Aliases());
-  const sql = `SELECT DISTINCT v.*, s.rid AS rid FROM idx_ref x
+  const ps = spec.param ? { sql: '', args: [] } : paramList(spec);
+  const head = spec.param ? 'FROM idx_ref x' : `FROM ps JOIN idx_ref x ON x.param = ps.p`;
+  const sql = `${spec.param ? '' : `WITH RECURSIVE ${ps.sql} `}SELECT DISTINCT v.*, s.rid AS rid ${head}
     JOIN resources s ON s.rid = x.rid
     JOIN versions v ON v.seq = s.seq
-    WHERE ${pf.sql} AND x.target_type = ? AND x.target_id IN (SELECT value FROM json_each(?))
+    WHERE ${spec.param ? 'x.param = ? AND ' : ''}x.target_type = ? AND x.target_id IN (SELECT value FROM json_each(?))
       AND s.deleted = 0${vis.sql} LIMIT ?`;
+  const first = spec.param ? [`${spec.param.base}.${spec.param.code}`] : ps.args;
   const out: Row[] = [];
   for (const [type, ids] of byType) {
-    out.push(...(search.prepare(sql).all(...pf.args, type, JSON.stringify(ids), ...vis.args, MAX_INCLUDED + 1) as Row[]));
+    out.push(...(search.prepare(sql).all(...first, type, JSON.stringify(ids), ...vis.args, MAX_INCLUDED + 1) as Row[]));
   }
   return out;
 }

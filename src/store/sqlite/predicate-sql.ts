@@ -60,6 +60,86 @@ function dateSql(x: string, prefix: Prefix, r: InstantRange): Sql {
   }
 }
 
+/** What the store knows of every range it ever stored for one date parameter (table param_span). */
+export interface DateSpan {
+  /** Longest and shortest (high − low) in ms. */
+  maxMs: number;
+  minMs: number;
+  /** Most index rows one resource has had for the parameter. */
+  maxRows: number;
+}
+
+/** An instant as the index stores it, or undefined when outside the four-digit years it can compare. */
+function storedInstant(ms: number): string | undefined {
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return undefined;
+  const s = d.toISOString();
+  return /^\d{4}-/.test(s) ? s : undefined;
+}
+
+/**
+ * Inclusive bounds on a stored `low` implied by one prefix (see dateSql): with every stored range
+ * of the parameter lasting between minMs and maxMs, `high > A` gives `low > A − maxMs` and
+ * `high <= A` gives `low <= A − minMs`. Undefined = unbounded on that side.
+ */
+function lowBounds(prefix: Prefix, r: InstantRange, span: DateSpan): { lo?: number; hi?: number } {
+  const a = Date.parse(r.low);
+  const b = Date.parse(r.high);
+  switch (prefix) {
+    case 'eq':
+      return { lo: a, hi: b - span.minMs };
+    case 'gt':
+      return { lo: b - span.maxMs };
+    case 'lt':
+      return { hi: a };
+    case 'ge':
+      return { lo: Math.min(b - span.maxMs, a) };
+    case 'le':
+      return { hi: Math.max(a, b - span.minMs) };
+    case 'sa':
+      return { lo: b };
+    case 'eb':
+      return { hi: a - span.minMs };
+    default:
+      // ne has none; ap's bounds move with the clock (rangeCondition), so it is left alone.
+      return {};
+  }
+}
+
+/**
+ * Date predicates on one parameter (no modifier) as ONE idx_date subquery whose `low` lies in a
+ * closed window, so SQLite reads one bounded range of (param, low, high, rid) instead of each
+ * open-ended side of the index (`date=geA&date=ltB` read every row after A and every row before
+ * B). Several predicates may share a row only when no resource ever had two rows for the
+ * parameter (`span.maxRows <= 1`); the caller checks that. Undefined when no closed window follows.
+ */
+export function dateWindowSql(r: string, preds: ParamPredicate[], span: DateSpan, names: Aliases): Sql | undefined {
+  let lo = -Infinity;
+  let hi = Infinity;
+  for (const p of preds) {
+    // Values are alternatives (OR): the predicate's window is the hull of theirs.
+    let plo = Infinity;
+    let phi = -Infinity;
+    for (const v of p.values) {
+      if (v.type !== 'date') return undefined;
+      const b = lowBounds(v.prefix, v.range, span);
+      plo = Math.min(plo, b.lo ?? -Infinity);
+      phi = Math.max(phi, b.hi ?? Infinity);
+    }
+    lo = Math.max(lo, plo);
+    hi = Math.min(hi, phi);
+  }
+  const from = storedInstant(lo);
+  const to = storedInstant(hi);
+  if (!from || !to) return undefined;
+  const x = names.next('i');
+  const conds = preds.map((p) => alternatives(x, p));
+  return {
+    sql: `${r}.rid IN (SELECT ${x}.rid FROM idx_date ${x} WHERE ${x}.param = ? AND ${x}.low >= ? AND ${x}.low <= ? AND ${conds.map((c) => c.sql).join(' AND ')})`,
+    args: [qualified(preds[0]!.param), from, to, ...conds.flatMap((c) => c.args)],
+  };
+}
+
 /** A stored number against a search number with its precision range. */
 function numberSql(col: string, v: { prefix: Prefix; value: number; low: number; high: number }): Sql {
   switch (v.prefix) {
@@ -192,10 +272,32 @@ function compositeSql(x: string, v: Extract<ParamValue, { type: 'composite' }>):
   return { sql: `(${a.sql} AND ${b.sql})`, args: [...a.args, ...b.args] };
 }
 
+/** True when the predicate narrows by a search index (a rid list), which should then drive the query. */
+export function drivesByIndex(p: Predicate): boolean {
+  if (p.kind === 'param' || p.kind === 'chain' || p.kind === 'has') return p.kind !== 'param' || (p.modifier !== 'not' && p.modifier !== 'not-in');
+  if (p.kind === 'or') return p.any.length > 0 && p.any.every(drivesByIndex);
+  if (p.kind === 'and') return p.all.some(drivesByIndex);
+  return false;
+}
+
+/**
+ * `alias.type`, with a unary + when an index predicate drives: a constant type equality would
+ * otherwise lure SQLite onto the (type, …) indexes and range over every resource of the type.
+ */
+export function typeTest(alias: string, p: Predicate): string {
+  return drivesByIndex(p) ? `+${alias}.type` : `${alias}.type`;
+}
+
 /** The condition on index rows (alias `x`) that a parameter predicate's values match, without `:not`. */
 export function paramCondition(x: string, p: ParamPredicate): Sql {
+  const alts = alternatives(x, p);
+  return { sql: `${x}.param = ? AND ${alts.sql}`, args: [qualified(p.param), ...alts.args] };
+}
+
+/** `(value1 OR value2 …)` on index rows aliased `x`, without the parameter test. */
+function alternatives(x: string, p: ParamPredicate): Sql {
   const alts = p.values.map((v) => valueSql(x, p, v));
-  return { sql: `${x}.param = ? AND (${alts.map((a) => a.sql).join(' OR ')})`, args: [qualified(p.param), ...alts.flatMap((a) => a.args)] };
+  return { sql: `(${alts.map((a) => a.sql).join(' OR ')})`, args: alts.flatMap((a) => a.args) };
 }
 
 /**
@@ -255,25 +357,30 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
       return { sql: `${r}.rid ${p.modifier === 'not' || p.modifier === 'not-in' ? 'NOT IN' : 'IN'} (${inner})`, args: cond.args };
     }
     case 'chain': {
+      // Inside-out: the matching targets first, then the references to them, so each level is a
+      // probe of idx_ref (param, target_id, target_type, rid) instead of a join over every
+      // reference the parameter has (bench/results/search-latest.md, "chain").
       const x = names.next('c');
       const t = names.next('t');
       const inner = predicateSql(t, p.inner, visibility, names);
       const vis = visibilitySql(t, narrowAll(visibility, [p.targetType]) || [FALSE], names);
       return {
-        sql: `${r}.rid IN (SELECT ${x}.rid FROM idx_ref ${x} JOIN resources ${t} ON ${t}.type = ${x}.target_type AND ${t}.id = ${x}.target_id
-          WHERE ${x}.param = ? AND ${x}.target_type = ? AND ${t}.deleted = 0 AND ${inner.sql}${vis.sql})`,
-        args: [qualified(p.param), p.targetType, ...inner.args, ...vis.args],
+        sql: `${r}.rid IN (SELECT ${x}.rid FROM idx_ref ${x} WHERE ${x}.param = ? AND ${x}.target_type = ? AND ${x}.target_id IN (SELECT ${t}.id FROM resources ${t}
+          WHERE ${typeTest(t, p.inner)} = ? AND ${t}.deleted = 0 AND ${inner.sql}${vis.sql}))`,
+        args: [qualified(p.param), p.targetType, p.targetType, ...inner.args, ...vis.args],
       };
     }
     case 'has': {
+      // Inside-out as for chains: the matching sources, then what their references point at,
+      // looked up by (type, id) — no per-row correlation with the outer resource.
       const x = names.next('h');
       const s = names.next('s');
       const inner = predicateSql(s, p.inner, visibility, names);
       const vis = visibilitySql(s, narrowAll(visibility, [p.sourceType]) || [FALSE], names);
       return {
-        sql: `${r}.id IN (SELECT ${x}.target_id FROM idx_ref ${x} JOIN resources ${s} ON ${s}.rid = ${x}.rid
-          WHERE ${x}.param = ? AND ${x}.target_type = ${r}.type AND ${s}.deleted = 0 AND ${inner.sql}${vis.sql})`,
-        args: [qualified(p.param), ...inner.args, ...vis.args],
+        sql: `(${r}.type, ${r}.id) IN (SELECT ${x}.target_type, ${x}.target_id FROM idx_ref ${x} WHERE ${x}.param = ? AND ${x}.rid IN (SELECT ${s}.rid FROM resources ${s}
+          WHERE ${typeTest(s, p.inner)} = ? AND ${s}.deleted = 0 AND ${inner.sql}${vis.sql}))`,
+        args: [qualified(p.param), p.sourceType, ...inner.args, ...vis.args],
       };
     }
   }

@@ -104,6 +104,21 @@ CREATE INDEX IF NOT EXISTS idx_date_low_rid ON idx_date (param, low, high, rid);
 CREATE INDEX IF NOT EXISTS idx_date_high ON idx_date (param, high);
 CREATE INDEX IF NOT EXISTS idx_date_rid ON idx_date (rid, param);
 
+-- Per date parameter, the longest and shortest (high - low) ever stored and the most rows one
+-- resource has had: they bound where a date window can start (see dateWindow in search-sql.ts).
+-- Only ever widened (IndexWriter.write), so deletes and re-indexing keep them safe.
+CREATE TABLE IF NOT EXISTS param_span (param TEXT PRIMARY KEY, max_ms INTEGER NOT NULL, min_ms INTEGER NOT NULL, max_rows INTEGER NOT NULL) WITHOUT ROWID;
+-- A store indexed before the table existed fills it once from its rows; the meta mark makes this
+-- a no-op on every later open (the constant WHERE is checked before idx_date is read).
+INSERT OR IGNORE INTO param_span (param, max_ms, min_ms, max_rows)
+  SELECT param, MAX(hi), MIN(lo), MAX(n) FROM (
+    SELECT param, COUNT(*) AS n,
+      MAX(CAST(ROUND((julianday(high) - julianday(low)) * 86400000.0) AS INTEGER)) AS hi,
+      MIN(CAST(ROUND((julianday(high) - julianday(low)) * 86400000.0) AS INTEGER)) AS lo
+    FROM idx_date WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'param_span') GROUP BY rid, param)
+  GROUP BY param;
+INSERT OR IGNORE INTO meta (key, value) VALUES ('param_span', '1');
+
 CREATE TABLE IF NOT EXISTS idx_number (rid INTEGER NOT NULL, param TEXT NOT NULL, value REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_number_value ON idx_number (param, value);
 CREATE INDEX IF NOT EXISTS idx_number_rid ON idx_number (rid, param);

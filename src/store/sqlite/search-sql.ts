@@ -3,12 +3,12 @@
  * inserts between pages neither skip nor repeat rows; totals use the same WHERE as the page.
  */
 import type Database from 'better-sqlite3';
-import type { SearchPlan, SortKey } from '../../search/plan';
+import type { ParamPredicate, Predicate, SearchPlan, SortKey } from '../../search/plan';
 import type { SearchResult } from '../port';
 import { badRequest } from '../../fhir/outcome';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { type VersionRow, rowToVersion } from './rows';
-import { Aliases, type Sql, paramCondition, predicateSql, visibilitySql } from './predicate-sql';
+import { Aliases, type DateSpan, type Sql, dateWindowSql, drivesByIndex, paramCondition, predicateSql, visibilitySql } from './predicate-sql';
 import { INDEX_TABLE } from './schema';
 import type { Statements } from './statements';
 import { narrowAll } from '../../search/narrow';
@@ -50,7 +50,11 @@ function afterCursor(exprs: { expr: string; desc: boolean }[], values: Key[]): S
 
 /** Search on one connection, with its prepared statements cached by SQL text. */
 export class SqliteSearch {
-  constructor(private readonly statements: Statements) {}
+  private readonly snapshot: (plan: SearchPlan) => SearchResult;
+
+  constructor(private readonly statements: Statements) {
+    this.snapshot = statements.db.transaction((plan: SearchPlan) => this.runIn(plan));
+  }
 
   /** A prepared statement for `sql`, reused across calls. */
   prepare(sql: string): Database.Statement {
@@ -64,18 +68,56 @@ export class SqliteSearch {
     const narrowed = narrowAll(visibility, plan.types);
     // When an indexed parameter narrows the matches, the unary + keeps SQLite from driving the
     // query by the (far less selective) type index instead of the parameter's rid list.
-    const indexed = plan.where.some((p) => p.kind === 'param' || p.kind === 'chain' || p.kind === 'has');
-    const typeCol = indexed ? '+r.type' : 'r.type';
+    const typeCol = plan.where.some(drivesByIndex) ? '+r.type' : 'r.type';
     const parts = [plan.types.length === 1 ? `${typeCol} = ?` : `${typeCol} IN (SELECT value FROM json_each(?))`, 'r.deleted = 0'];
     if (narrowed === false) parts.push('0');
     const args: unknown[] = [plan.types.length === 1 ? plan.types[0] : JSON.stringify(plan.types)];
+    const windows = this.dateWindows(plan.where, names);
     for (const p of plan.where) {
-      const s = predicateSql('r', p, visibility, names);
+      const s = windows.has(p) ? windows.get(p) : predicateSql('r', p, visibility, names);
+      if (!s) continue;
       parts.push(s.sql);
       args.push(...s.args);
     }
     const vis = visibilitySql('r', narrowed || [], names);
     return { sql: parts.join(' AND ') + vis.sql, args: [...args, ...vis.args] };
+  }
+
+  /**
+   * Top-level date predicates rewritten as bounded windows (dateWindowSql): the SQL for the first
+   * of each set, and null for the others folded into it. Predicates on a parameter share one
+   * subquery only while no resource ever had two values for it, since FHIR lets each predicate be
+   * met by a different value (http://hl7.org/fhir/R4/search.html#combining).
+   */
+  private dateWindows(where: Predicate[], names: Aliases): Map<Predicate, Sql | null> {
+    const out = new Map<Predicate, Sql | null>();
+    const byParam = new Map<string, ParamPredicate[]>();
+    for (const p of where) {
+      if (p.kind !== 'param' || p.param.type !== 'date' || p.modifier) continue;
+      const key = `${p.param.base}.${p.param.code}`;
+      byParam.set(key, [...(byParam.get(key) ?? []), p]);
+    }
+    for (const [param, preds] of byParam) {
+      const span = this.span(param);
+      if (!span) continue;
+      const merged = preds.length > 1 && span.maxRows <= 1 ? dateWindowSql('r', preds, span, names) : undefined;
+      if (merged) {
+        out.set(preds[0]!, merged);
+        for (const q of preds.slice(1)) out.set(q, null);
+        continue;
+      }
+      for (const p of preds) {
+        const one = dateWindowSql('r', [p], span, names);
+        if (one) out.set(p, one);
+      }
+    }
+    return out;
+  }
+
+  /** The stored extent of a date parameter's ranges; undefined when nothing was ever indexed for it. */
+  private span(param: string): DateSpan | undefined {
+    const row = this.prepare('SELECT max_ms AS maxMs, min_ms AS minMs, max_rows AS maxRows FROM param_span WHERE param = ?').get(param);
+    return row as DateSpan | undefined;
   }
 
   /**
@@ -113,8 +155,16 @@ export class SqliteSearch {
     return n > ESTIMATE_CAP ? undefined : n;
   }
 
-  /** Runs the plan: one page of matches, its includes, the total and the next cursor. */
+  /**
+   * Runs the plan: one page of matches, its includes, the total and the next cursor. All of it
+   * reads one snapshot, so the total agrees with the page and a date window's span (param_span)
+   * covers every row the search can see.
+   */
   run(plan: SearchPlan): SearchResult {
+    return this.snapshot(plan);
+  }
+
+  private runIn(plan: SearchPlan): SearchResult {
     const where = this.whereSql(plan);
     const stream = this.streamable(plan);
     const total = this.total(plan, where, stream);
