@@ -13,7 +13,11 @@
  * - within a provision, a matching nested provision overrides it; among matching siblings deny wins;
  * - a permit counts only when the recipient is named as actor on its path: a consent never opens
  *   data to every organisation by omission; a deny with no actor denies everyone;
- * - across consents, any deny wins over any permit.
+ * - across consents, any deny wins over any permit;
+ * - a permit opens only data held by the organisation that recorded the consent (security review):
+ *   an organisation where the client is also enrolled cannot record a permit for itself and so read
+ *   what others hold. A deny counts wherever `Consent.organization` says: a refusal may be recorded
+ *   by any organisation the client goes to.
  */
 import type { Consent, ConsentProvision } from '@medplum/fhirtypes';
 import type { Predicate } from '../search/plan';
@@ -132,8 +136,21 @@ export function effectOn(p: CompiledProvision, type: string, labels: readonly st
   return p.type;
 }
 
+/** The organisation that recorded (holds) a stored consent; undefined when unknown. */
+export type HolderOf = (consent: Consent) => string | undefined;
+
+/**
+ * Whether a permit of this consent may open data held by `custodian`: only when the consent's
+ * recorder holds the data. Without `holderOf` (a consent not read from the store) nothing narrows.
+ */
+export function permitReaches(consent: Consent, custodian: string | undefined, holderOf?: HolderOf): boolean {
+  if (!holderOf) return true;
+  const holder = holderOf(consent);
+  return holder !== undefined && holder === custodian;
+}
+
 /** Decides one access question over the client's consents (deny wins; see the module comment). */
-export function decideAccess(consents: readonly Consent[], q: AccessQuestion): ConsentDecision {
+export function decideAccess(consents: readonly Consent[], q: AccessQuestion, holderOf?: HolderOf): ConsentDecision {
   const purpose = q.purpose ?? 'TREAT';
   let permitBy: string | undefined;
   for (const consent of consents) {
@@ -141,7 +158,7 @@ export function decideAccess(consents: readonly Consent[], q: AccessQuestion): C
     const compiled = compileProvision(consent.provision, q.recipientOrg, purpose, q.now);
     const effect = compiled && effectOn(compiled, q.type, q.labels);
     if (effect === 'deny') return { permit: false, consentId: consent.id };
-    if (effect === 'permit') permitBy ??= consent.id;
+    if (effect === 'permit' && permitReaches(consent, q.custodian, holderOf)) permitBy ??= consent.id;
   }
   return permitBy ? { permit: true, consentId: permitBy } : { permit: false };
 }

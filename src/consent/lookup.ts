@@ -6,7 +6,7 @@
 import type { Consent } from '@medplum/fhirtypes';
 import type { ParamRef, Predicate, SearchPlan } from '../search/plan';
 import type { StoreReader } from '../store/port';
-import { type AccessQuestion, type CompiledProvision, type ConsentDecision, compileProvision, consentInForce, decideAccess, provisionPredicates } from './decision';
+import { type AccessQuestion, type CompiledProvision, type ConsentDecision, type HolderOf, compileProvision, consentInForce, decideAccess, provisionPredicates } from './decision';
 
 const PAGE = 1000;
 const RECIPIENT: ParamRef = { base: 'Consent', code: 'recipient', type: 'reference' };
@@ -15,28 +15,47 @@ const STATUS: ParamRef = { base: 'Consent', code: 'status', type: 'token' };
 
 const ACTIVE: Predicate = { kind: 'param', param: STATUS, values: [{ type: 'token', token: { code: 'active' } }] };
 
-async function allConsents(reader: StoreReader, where: Predicate[]): Promise<Consent[]> {
-  const out: Consent[] = [];
+/** Consents as stored, with the organisation that recorded each (by consent id). */
+interface Held {
+  consents: Consent[];
+  holders: Map<string, string>;
+}
+
+async function allConsents(reader: StoreReader, where: Predicate[]): Promise<Held> {
+  const out: Held = { consents: [], holders: new Map() };
   let cursor: string | undefined;
   do {
     const plan: SearchPlan = { types: ['Consent'], where, sort: [], count: PAGE, total: 'none', cursor };
     const page = await reader.search(plan);
-    for (const m of page.matches) if (m.resource) out.push(m.resource as Consent);
+    for (const m of page.matches) {
+      if (!m.resource) continue;
+      out.consents.push(m.resource as Consent);
+      if (m.custodian) out.holders.set(m.id, m.custodian);
+    }
     cursor = page.nextCursor;
   } while (cursor);
   return out;
 }
 
-/** Active consents of these clients (any actor). */
-export async function consentsOf(reader: StoreReader, patients: string[]): Promise<Consent[]> {
-  if (!patients.length) return [];
+async function heldConsentsOf(reader: StoreReader, patients: string[]): Promise<Held> {
+  if (!patients.length) return { consents: [], holders: new Map() };
   const values = patients.map((id) => ({ type: 'reference' as const, ref: { targetType: 'Patient', id } }));
   return allConsents(reader, [ACTIVE, { kind: 'param', param: PATIENT, values }]);
 }
 
+/** Active consents of these clients (any actor). */
+export async function consentsOf(reader: StoreReader, patients: string[]): Promise<Consent[]> {
+  return (await heldConsentsOf(reader, patients)).consents;
+}
+
+/** The recorder of each consent of `holders`, as decideAccess wants it. */
+export function holderLookup(holders: ReadonlyMap<string, string>): HolderOf {
+  return (c) => (c.id ? holders.get(c.id) : undefined);
+}
+
 /** Active consents naming `org` as an actor anywhere in their provisions. */
 async function consentsNaming(reader: StoreReader, org: string): Promise<Consent[]> {
-  return allConsents(reader, [ACTIVE, { kind: 'param', param: RECIPIENT, values: [{ type: 'reference', ref: { targetType: 'Organization', id: org } }] }]);
+  return (await allConsents(reader, [ACTIVE, { kind: 'param', param: RECIPIENT, values: [{ type: 'reference', ref: { targetType: 'Organization', id: org } }] }])).consents;
 }
 
 function patientIdOf(c: Consent): string | undefined {
@@ -73,7 +92,8 @@ export async function consentDecision(reader: StoreReader, q: AccessQuestion): P
     const id = grantingConsent(await consentsOf(reader, [q.patient]), q.patient, q.recipientOrg, q.purpose ?? 'TREAT', q.now);
     return id ? { permit: true, consentId: id } : { permit: false };
   }
-  return decideAccess(await consentsOf(reader, [q.patient]), q);
+  const held = await heldConsentsOf(reader, [q.patient]);
+  return decideAccess(held.consents, q, holderLookup(held.holders));
 }
 
 /**
@@ -90,6 +110,8 @@ export interface ConsentGrants {
   predicate?: Predicate;
   /** The consents per client, to name the one that permitted each access in the audit trail. */
   byPatient: Map<string, Consent[]>;
+  /** The organisation that recorded each of those consents (by id): its permits reach only its data. */
+  holders: Map<string, string>;
 }
 
 /**
@@ -101,8 +123,9 @@ export async function consentGrants(reader: StoreReader, org: string, purpose = 
   const naming = await consentsNaming(reader, org);
   const patients = [...new Set(naming.map(patientIdOf).filter((p): p is string => !!p))];
   const byPatient = new Map<string, Consent[]>();
-  if (!patients.length) return { byPatient };
-  for (const c of await consentsOf(reader, patients)) {
+  if (!patients.length) return { byPatient, holders: new Map() };
+  const held = await heldConsentsOf(reader, patients);
+  for (const c of held.consents) {
     const p = patientIdOf(c);
     if (p) byPatient.set(p, [...(byPatient.get(p) ?? []), c]);
   }
@@ -119,9 +142,12 @@ export async function consentGrants(reader: StoreReader, org: string, purpose = 
       if (!compiled || !consentInForce({ ...c, organization: undefined }, patient, undefined, now)) continue;
       const { permit, deny } = provisionPredicates(compiled);
       const orgs = (c.organization ?? []).map((o) => o.reference?.replace(/^Organization\//, '')).filter((o): o is string => !!o);
-      const held = (q: Predicate): Predicate => (orgs.length ? { kind: 'and', all: [{ kind: 'custodian', custodians: orgs }, q] } : q);
-      permits.push(held(permit));
-      denies.push(held(deny));
+      const within = (custodians: string[], q: Predicate): Predicate => ({ kind: 'and', all: [{ kind: 'custodian', custodians }, q] });
+      // A permit reaches only what the consent's recorder holds (decision.ts, permitReaches).
+      const holder = c.id ? held.holders.get(c.id) : undefined;
+      const permitOrgs = holder && (!orgs.length || orgs.includes(holder)) ? [holder] : [];
+      permits.push(within(permitOrgs, permit));
+      denies.push(orgs.length ? within(orgs, deny) : deny);
     }
     if (!permits.length) continue;
     const predicate: Predicate = {
@@ -135,5 +161,5 @@ export async function consentGrants(reader: StoreReader, org: string, purpose = 
   }
   const branches: Predicate[] = [...shapes.values()].map((s) => ({ kind: 'and', all: [{ kind: 'patient', patients: s.patients }, { kind: 'not', inner: { kind: 'type', types: ['Patient'] } }, s.predicate] }));
   if (patientsSeen.length) branches.push({ kind: 'and', all: [{ kind: 'type', types: ['Patient'] }, { kind: 'id', ids: patientsSeen }] });
-  return { predicate: branches.length ? { kind: 'or', any: branches } : undefined, byPatient };
+  return { predicate: branches.length ? { kind: 'or', any: branches } : undefined, byPatient, holders: held.holders };
 }

@@ -3,7 +3,7 @@
  * page carries — the access policy's visibility, the level's compartment restriction, `_since`
  * and the transaction time (https://hl7.org/fhir/uv/bulkdata/export.html#query-parameters).
  */
-import type { Principal } from '../auth/principal';
+import { type Principal, scopeAllows } from '../auth/principal';
 import { readableTypes, visibility } from '../policy/access';
 import { badRequest, forbidden } from '../fhir/outcome';
 import { isSupportedType } from '../fhir/resource-types';
@@ -40,9 +40,16 @@ function compartmentScope(): string[] {
 
 /** The types to export: `_type` checked against the mode and level, or everything the caller may export. */
 export function exportTypes(principal: Principal, mode: ExportMode, level: ExportLevel, requested: string[] | undefined): string[] {
-  const allowed = (mode === 'identified' ? readableTypes(principal) : [...RELEASE_TYPES]).filter((t) => !NOT_STORED.has(t));
+  // De-identified exports are the reporting role's by design, but a SMART scope still narrows them
+  // (roles ∩ scopes, docs/security.md): a token scoped to aggregates gets no record-level data.
+  const released = [...RELEASE_TYPES].filter((t) => scopeAllows(principal, t, 'r'));
+  const allowed = (mode === 'identified' ? readableTypes(principal) : released).filter((t) => !NOT_STORED.has(t));
   const inLevel = level === 'system' ? undefined : new Set(compartmentScope());
-  if (!requested) return allowed.filter((t) => !inLevel || inLevel.has(t)).sort();
+  if (!requested) {
+    const types = allowed.filter((t) => !inLevel || inLevel.has(t)).sort();
+    if (!types.length) throw forbidden('Your scopes allow no resource type to be exported');
+    return types;
+  }
   for (const t of requested) {
     if (!isSupportedType(t)) throw badRequest(`_type names an unsupported type "${t}"`, '_type');
     if (!allowed.includes(t)) throw forbidden(`${t} cannot be exported with your role${mode === 'deidentified' ? ' (de-identified exports leave it out)' : ''}`);

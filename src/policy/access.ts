@@ -10,7 +10,7 @@ import { forbidden } from '../fhir/outcome';
 import { SUPPORTED_TYPES } from '../fhir/resource-types';
 import type { Task } from '@medplum/fhirtypes';
 import type { ParamRef, Predicate, SearchPlan } from '../search/plan';
-import { type ConsentGrants, consentDecision, consentGrants } from '../consent/lookup';
+import { type ConsentGrants, consentDecision, consentGrants, holderLookup } from '../consent/lookup';
 import { decideAccess } from '../consent/decision';
 import { sensitivityOf } from '../consent/labels';
 import type { StoreReader, StoredVersion } from '../store/port';
@@ -19,6 +19,23 @@ import { SHARED_CATEGORIES, categoryOf, rolesAllow } from './categories';
 const TASK_OWNER: ParamRef = { base: 'Task', code: 'owner', type: 'reference' };
 const TASK_FOCUS: ParamRef = { base: 'Task', code: 'focus', type: 'reference' };
 const TASK_SUBJECT: ParamRef = { base: 'Task', code: 'subject', type: 'reference' };
+const TASK_STATUS: ParamRef = { base: 'Task', code: 'status', type: 'token' };
+const TASK_CODE: ParamRef = { base: 'Task', code: 'code', type: 'token' };
+/** http://hl7.org/fhir/R4/codesystem-task-code.html (the system src/referrals/task.ts recognises). */
+const TASK_CODE_SYSTEM = 'http://hl7.org/fhir/CodeSystem/task-code';
+
+/** A draft has not been sent: its owner learns nothing from it yet (no consent was needed to draft it). */
+const NOT_DRAFT: Predicate = { kind: 'not', inner: { kind: 'param', param: TASK_STATUS, values: [{ type: 'token', token: { code: 'draft' } }] } };
+/**
+ * A referral Task (code fulfill, system task-code or none, as src/referrals/task.ts isReferral):
+ * only referrals open their ServiceRequest and client, because only for them the referral rule
+ * checked that the focus is the requester's own and the client consented to the owner.
+ */
+const REFERRAL: Predicate = {
+  kind: 'param',
+  param: TASK_CODE,
+  values: [{ type: 'token', token: { system: TASK_CODE_SYSTEM, code: 'fulfill' } }, { type: 'token', token: { system: null, code: 'fulfill' } }],
+};
 
 const PERMISSION_WORDS: Record<Permission, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
 
@@ -48,9 +65,14 @@ export function visibility(principal: Principal): Predicate[] {
   return [{ kind: 'or', any: baseRules(principal) }];
 }
 
-/** Referral tasks owned by the principal's organisation (the receiving end of a referral). */
+/** Tasks owned by the principal's organisation (the receiving end of a referral), once sent. */
 function ownedTasks(org: string): Predicate {
-  return { kind: 'param', param: TASK_OWNER, values: [{ type: 'reference', ref: { targetType: 'Organization', id: org } }] };
+  return { kind: 'and', all: [{ kind: 'param', param: TASK_OWNER, values: [{ type: 'reference', ref: { targetType: 'Organization', id: org } }] }, NOT_DRAFT] };
+}
+
+/** Sent referral Tasks owned by the organisation: what opens a ServiceRequest and a client. */
+function ownedReferrals(org: string): Predicate {
+  return { kind: 'and', all: [ownedTasks(org), REFERRAL] };
 }
 
 function baseRules(principal: Principal): Predicate[] {
@@ -63,10 +85,10 @@ function baseRules(principal: Principal): Predicate[] {
   if (custodial.length) any.push({ kind: 'and', all: [{ kind: 'type', types: custodial }, { kind: 'custodian', custodians: [principal.org] }] });
   if (readable.includes('Task')) {
     // The receiving organisation of a referral sees the Task, what it asks for and whom it is for.
-    const owned = ownedTasks(principal.org);
-    any.push({ kind: 'and', all: [{ kind: 'type', types: ['Task'] }, owned] });
-    if (readable.includes('ServiceRequest')) any.push({ kind: 'and', all: [{ kind: 'type', types: ['ServiceRequest'] }, { kind: 'has', sourceType: 'Task', param: TASK_FOCUS, inner: owned }] });
-    if (readable.includes('Patient')) any.push({ kind: 'and', all: [{ kind: 'type', types: ['Patient'] }, { kind: 'has', sourceType: 'Task', param: TASK_SUBJECT, inner: owned }] });
+    any.push({ kind: 'and', all: [{ kind: 'type', types: ['Task'] }, ownedTasks(principal.org)] });
+    const referrals = ownedReferrals(principal.org);
+    if (readable.includes('ServiceRequest')) any.push({ kind: 'and', all: [{ kind: 'type', types: ['ServiceRequest'] }, { kind: 'has', sourceType: 'Task', param: TASK_FOCUS, inner: referrals }] });
+    if (readable.includes('Patient')) any.push({ kind: 'and', all: [{ kind: 'type', types: ['Patient'] }, { kind: 'has', sourceType: 'Task', param: TASK_SUBJECT, inner: referrals }] });
   }
   return any;
 }
@@ -96,8 +118,9 @@ export function consentFor(principal: Principal, v: StoredVersion, grants: Conse
   if (!consents || !v.resource) return undefined;
   const decision = decideAccess(consents, {
     patient: patient!, custodian: v.custodian, recipientOrg: principal.org, type: v.type, labels: sensitivityOf(v.resource), purpose, now: new Date(),
-  });
-  return decision.consentId;
+  }, holderLookup(grants.holders));
+  // A deny also names its consent: only a permit is an answer here.
+  return decision.permit ? decision.consentId : undefined;
 }
 
 /** Why a resource is visible: `consentId` names the consent when that is what permitted it. */
@@ -109,14 +132,16 @@ export interface Visibility {
 async function ownsTaskFor(store: StoreReader, org: string, param: ParamRef, target: StoredVersion): Promise<boolean> {
   const plan: SearchPlan = {
     types: ['Task'],
-    where: [ownedTasks(org), { kind: 'param', param, values: [{ type: 'reference', ref: { targetType: target.type, id: target.id } }] }],
+    where: [ownedReferrals(org), { kind: 'param', param, values: [{ type: 'reference', ref: { targetType: target.type, id: target.id } }] }],
     sort: [], count: 1, total: 'none',
   };
   return (await store.search(plan)).matches.length > 0;
 }
 
+/** The owner of a sent Task (undefined for a draft: not yet the owner's to see or change). */
 function ownerOf(task: StoredVersion): string | undefined {
-  return (task.resource as Task | undefined)?.owner?.reference;
+  const t = task.resource as Task | undefined;
+  return t?.status === 'draft' ? undefined : t?.owner?.reference;
 }
 
 /** Whether, and why, the principal may see this stored resource (current or past version). */

@@ -162,10 +162,21 @@ function parseInclude(registry: SearchRegistry, name: string, raw: string): Incl
   return { sourceType, param: ref(def), ...(targetType ? { targetType } : {}), iterate };
 }
 
+/** Most query parameters one search may carry. */
+export const MAX_QUERY_PARAMETERS = 100;
+/** Most comma-separated alternatives one parameter may list. */
+export const MAX_OR_VALUES = 200;
+
 /**
  * Builds a plan for `types` from the query. `strict` follows `Prefer: handling=strict`.
  */
 export function parseSearch(registry: SearchRegistry, types: string[], query: QueryPairs, opts: ParseOptions = {}): ParsedSearch {
+  // Bounds on what one search may ask: each condition becomes a branch of one SQL expression, and
+  // SQLite refuses expressions nested ~1,000 deep (a 500 otherwise). Found by tests/reliability.
+  if (query.length > MAX_QUERY_PARAMETERS) throw badRequest(`A search may have at most ${MAX_QUERY_PARAMETERS} parameters; this one has ${query.length}`);
+  for (const [name, value] of query) {
+    if (splitOr(value).length > MAX_OR_VALUES) throw badRequest(`A search parameter may list at most ${MAX_OR_VALUES} alternatives`, name);
+  }
   const plan: SearchPlan = { types, where: [], sort: [], count: DEFAULT_COUNT, total: 'estimate' };
   const used: QueryPairs = [];
   const ignored: string[] = [];

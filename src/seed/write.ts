@@ -5,6 +5,7 @@
  * it would measure the API, not the data. Write rules do not run, so the generator itself writes
  * what they would derive (the HIV care episode).
  */
+import { withSensitivityLabels } from '../consent/labels';
 import type { Store, StoreTx } from '../store/port';
 import { type ClientFacts, type SeedOptions, generateProgramme } from './generate';
 import type { SeedItem } from './fhir';
@@ -30,7 +31,8 @@ async function writeItem(tx: StoreTx, item: SeedItem, seed: number, k: number): 
     }
     item.clientCode = code;
   }
-  await tx.put(resource, { custodian, patient, method: 'POST' });
+  // Straight to the store, past the write rules: apply the one that protects consent decisions.
+  await tx.put(withSensitivityLabels(resource), { custodian, patient, method: 'POST' });
   for (const org of item.enrol ?? []) await tx.enrol(resource.id, org);
 }
 

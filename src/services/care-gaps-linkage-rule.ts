@@ -11,6 +11,7 @@ import type { Predicate, SearchPlan } from '../search/plan';
 import type { StoreTx, StoredVersion } from '../store/port';
 import * as C from '../seed/codes';
 import { episodeId, hivCareEpisode } from './care-gaps-linkage';
+import { withSensitivityLabels } from '../consent/labels';
 
 const VOID = new Set(['entered-in-error', 'cancelled']);
 
@@ -61,14 +62,18 @@ export async function refreshEpisode(tx: StoreTx, patient: string, org: string):
   const arts: MedicationRequest[] = [];
   for (const art of C.ART_CODINGS) arts.push(...((await all(tx, held('MedicationRequest', patient, org, art.system!, art.code!))) as MedicationRequest[]));
   const artStartDate = first(arts.filter((m) => !VOID.has(m.status)).map((m) => m.authoredOn));
-  const episode = hivCareEpisode({ patient, org, diagnosisDate, artStartDate });
+  // Written by the server, so no write rule labels it: the HIV label has to be put on here, or a
+  // consent that withholds HIV data would still show the diagnosis and ART dates (security review).
+  const episode = withSensitivityLabels(hivCareEpisode({ patient, org, diagnosisDate, artStartDate }));
   if (existing?.resource && !existing.deleted && same(existing, episode)) return;
   await tx.put(episode, { custodian: org, patient, method: existing ? 'PUT' : 'POST' });
 }
 
 function same(v: StoredVersion, next: Resource): boolean {
-  const { meta: _m, ...current } = v.resource as Resource;
-  return JSON.stringify(current) === JSON.stringify(next);
+  const { meta, ...current } = v.resource as Resource;
+  const { meta: nextMeta, ...wanted } = next;
+  // An episode stored before it was labelled is rewritten with its label.
+  return JSON.stringify(current) === JSON.stringify(wanted) && JSON.stringify(meta?.security ?? []) === JSON.stringify(nextMeta?.security ?? []);
 }
 
 /** After an HIV conclusion or ART prescription is written, refresh the writer's episode for the client. */

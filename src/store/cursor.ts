@@ -18,6 +18,8 @@ export function decodeCursor(s: string): Cursor {
     const c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Cursor;
     if (typeof c.seq !== 'number' || !Number.isSafeInteger(c.seq)) throw new Error('seq');
     if (c.keys !== undefined && !Array.isArray(c.keys)) throw new Error('keys');
+    // Keys are bound as SQL values: anything but a string, number or null is a forgery.
+    if (c.keys?.some((k) => k !== null && typeof k !== 'string' && typeof k !== 'number')) throw new Error('keys');
     return c;
   } catch {
     throw badRequest('Invalid paging cursor', '_cursor');

@@ -9,7 +9,7 @@ import { OperationOutcomeError, unprocessable } from '../fhir/outcome';
 import { isSupportedType } from '../fhir/resource-types';
 import { assertAllowed, visibility } from '../policy/access';
 import { parseSearch } from '../search/parse';
-import type { SearchPlan } from '../search/plan';
+import type { Predicate, SearchPlan } from '../search/plan';
 
 /** A criteria string taken apart. */
 export interface Criteria {
@@ -51,13 +51,34 @@ export function checkCriteria(ctx: FhirContext, principal: Principal, criteria: 
   for (const [name] of parsed.query) {
     if (NOT_FILTERS.has(name.split(':')[0]!)) throw unprocessable(`criteria may only select resources; "${name}" is not allowed`, WHERE);
   }
+  let plan: SearchPlan;
   try {
-    parseSearch(ctx.registry, [parsed.type], parsed.query, { strict: true, baseUrl: ctx.config.baseUrl });
+    plan = parseSearch(ctx.registry, [parsed.type], parsed.query, { strict: true, baseUrl: ctx.config.baseUrl }).plan;
   } catch (err) {
     if (!(err instanceof OperationOutcomeError)) throw err;
     throw unprocessable(`criteria: ${err.outcome.issue?.[0]?.diagnostics ?? 'not a valid search'}`, WHERE);
   }
+  // Matching runs with the visibility of the whole organisation (subscriberPrincipal), so a chain
+  // or _has into a type the subscriber may not search would make notifications an oracle over
+  // data its role or scopes withhold (security review: outreach learning HIV results).
+  for (const type of reachedTypes(plan.where)) assertAllowed(principal, type, 's');
   return parsed;
+}
+
+/** Every type a chain or `_has` in the predicates reads (their targets and sources, nested). */
+function reachedTypes(where: readonly Predicate[], out = new Set<string>()): Set<string> {
+  for (const p of where) {
+    if (p.kind === 'chain') {
+      out.add(p.targetType);
+      reachedTypes([p.inner], out);
+    } else if (p.kind === 'has') {
+      out.add(p.sourceType);
+      reachedTypes([p.inner], out);
+    } else if (p.kind === 'and') reachedTypes(p.all, out);
+    else if (p.kind === 'or') reachedTypes(p.any, out);
+    else if (p.kind === 'not') reachedTypes([p.inner], out);
+  }
+  return out;
 }
 
 /**

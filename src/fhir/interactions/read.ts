@@ -4,7 +4,8 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse, QueryPairs } from '../context';
 import { principalOf, purposeOf, queryValues } from '../context';
-import { accessTo, assertAllowed, requestVisibility } from '../../policy/access';
+import type { Principal } from '../../auth/principal';
+import { type RequestVisibility, accessTo, assertAllowed, consentFor, requestVisibility } from '../../policy/access';
 import { badRequest, gone, notFound } from '../outcome';
 import { applyShape, readShape } from '../present';
 import { versionHeaders, versionUrl } from '../respond';
@@ -51,7 +52,11 @@ export async function read(ctx: FhirContext, req: FhirRequest, type: string, id:
 export async function vread(ctx: FhirContext, req: FhirRequest, type: string, id: string, vid: string): Promise<FhirResponse> {
   if (!(await visibleCurrent(ctx, req, type, id))) throw notFound(`${type}/${id} not found`);
   const v = found(await ctx.store.vread(type, id, vid), `${type}/${id}/_history`, vid);
-  req.audit.add(instanceEntry('R', 'vread', v));
+  // The version asked for is decided on its own labels and client (security review): a consent
+  // that shares today's version must not open an earlier one that was, say, HIV information.
+  const access = await accessTo(principalOf(req), v, ctx.store, purposeOf(req));
+  if (!access.visible) throw notFound(`${type}/${id}/_history/${vid} not found`);
+  req.audit.add(withConsents(instanceEntry('R', 'vread', v), [access.consentId]));
   return { status: 200, headers: versionHeaders(v), body: applyShape(v.resource, readShape(req.query)) };
 }
 
@@ -79,6 +84,32 @@ function historyEntry(base: string, v: StoredVersion): BundleEntry {
   return entry;
 }
 
+/**
+ * The versions of a history page the principal may see. The store decides on the resource's
+ * current row; a resource seen only through consent is decided again per version, on that
+ * version's labels and client, so an earlier version with other labels stays hidden.
+ */
+async function visibleVersions(
+  ctx: FhirContext, principal: Principal, access: RequestVisibility, entries: StoredVersion[], purpose?: string,
+): Promise<{ entries: StoredVersion[]; consents: (string | undefined)[] }> {
+  if (!access.grants.predicate) return { entries, consents: [] };
+  const kept: StoredVersion[] = [];
+  const consents: (string | undefined)[] = [];
+  for (const v of entries) {
+    // Deleted markers carry no content; own, shared and client records do not depend on consent.
+    if (!v.resource || v.custodian === principal.org || v.type === 'Patient' || !v.custodian) {
+      kept.push(v);
+      continue;
+    }
+    const consentId = consentFor(principal, v, access.grants, purpose);
+    if (consentId) {
+      kept.push(v);
+      consents.push(consentId);
+    } else if ((await accessTo(principal, v, ctx.store, purpose)).visible) kept.push(v);
+  }
+  return { entries: kept, consents };
+}
+
 /** GET [type]/[id]/_history, [type]/_history, /_history with _since, _at, _count and paging. */
 export async function history(ctx: FhirContext, req: FhirRequest, type?: string, id?: string): Promise<FhirResponse> {
   const rawCount = queryValues(req.query, '_count')[0];
@@ -90,6 +121,8 @@ export async function history(ctx: FhirContext, req: FhirRequest, type?: string,
   } else if (type) {
     assertAllowed(principal, type, 'r');
   }
+  const purpose = purposeOf(req);
+  const access = await requestVisibility(principal, ctx.store, purpose);
   const page = await ctx.store.history({
     type,
     id,
@@ -97,18 +130,21 @@ export async function history(ctx: FhirContext, req: FhirRequest, type?: string,
     at: instantParam(req.query, '_at'),
     count,
     cursor: queryValues(req.query, '_cursor')[0],
-    visibility: (await requestVisibility(principal, ctx.store, purposeOf(req))).predicates,
+    visibility: access.predicates,
   });
-  req.audit.add(queryEntry(id ? 'history-instance' : type ? 'history-type' : 'history-system', type ? [type] : ['*'], page.entries));
+  const shown = await visibleVersions(ctx, principal, access, page.entries, purpose);
+  req.audit.add(withConsents(queryEntry(id ? 'history-instance' : type ? 'history-type' : 'history-system', type ? [type] : ['*'], shown.entries), shown.consents));
   const base = ctx.config.baseUrl;
   const path = [type, id, '_history'].filter(Boolean).join('/');
   const kept = req.query.filter(([k]) => ['_since', '_at', '_count'].includes(k));
   const bundle: Bundle = {
     resourceType: 'Bundle',
     type: 'history',
-    total: page.total,
+    // The store counts versions by the resource's current row; when consent decides per version
+    // that count could include versions left out, so it is not given (Bundle.total is 0..1).
+    ...(access.grants.predicate ? {} : { total: page.total }),
     link: pageLinks(`${base}/${path}`, kept, page.nextCursor),
-    entry: page.entries.map((v) => historyEntry(base, v)),
+    entry: shown.entries.map((v) => historyEntry(base, v)),
   };
   return { status: 200, body: bundle };
 }

@@ -17,7 +17,7 @@ export const FHIR_SCHEMA_ID = 'http://hl7.org/fhir/json-schema/4.0';
  * Bump whenever the cleaning or augmentation below changes: the generated validators embed
  * its output, so a new version must make them stale even if the source schema did not move.
  */
-export const SCHEMA_CLEANER_VERSION = 1;
+export const SCHEMA_CLEANER_VERSION = 2;
 
 /** Types that are not served as REST resources but appear in transactions and operations. */
 export const EXTRA_VALIDATED_TYPES = ['Bundle', 'Parameters', 'OperationOutcome', 'CapabilityStatement'] as const;
@@ -263,6 +263,7 @@ export function loadValidationSchema(): { schema: FhirJsonSchema; requiredElemen
   const schema = loadCleanFhirSchema();
   const requiredElementsAdded = addRequiredElements(schema);
   tightenPrimitives(schema.definitions);
+  requireObjects(schema.definitions);
   // ajv copies the schema fragments it consults at runtime into the generated module;
   // without the prose it is ~0.5 MB smaller and loads faster.
   dropDescriptions(schema.definitions);
@@ -285,6 +286,13 @@ function tightenPrimitives(defs: Record<string, SchemaNode>): void {
     if (extra) Object.assign(node, extra);
   });
   defs.xhtml.type = 'string';
+}
+
+// Complex types and resources come with `properties` but no `"type": "object"`, and JSON Schema
+// applies `properties` to objects only: `"code": true` or `"subject": null` would pass. Found by
+// the fuzz run of tests/reliability.
+function requireObjects(defs: Record<string, SchemaNode>): void {
+  for (const def of Object.values(defs)) if (def.properties && def.type === undefined) def.type = 'object';
 }
 
 function dropDescriptions(defs: Record<string, SchemaNode>): void {
