@@ -10,6 +10,7 @@ import { openStore } from './store/open';
 import { loadSearchRegistry } from './search/registry';
 import { createIndexer } from './search/indexer';
 import { withDevSecrets } from './auth/dev-secrets';
+import { answerClientError } from './http/client-error';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   }
   const registry = loadSearchRegistry();
   const server = createServer();
+  server.on('clientError', answerClientError);
   // Listen first: with PORT=0 the real port is known only then, and the base URL depends on it.
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const addr = server.address();

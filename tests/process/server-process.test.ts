@@ -1,6 +1,7 @@
 /** The real server process: start-up message, config errors, graceful shutdown. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { TEST_PSEUDONYM_KEY, TEST_SECRET, bearer } from '../helpers/app';
 
 const ROOT = join(__dirname, '../..');
@@ -70,4 +71,25 @@ test('a bad configuration value stops start-up with a clear message and exit cod
   s.url.catch(() => undefined);
   expect(await s.exit).toBe(78);
   expect(s.stderr()).toContain('PORT must be a whole number');
+}, 30_000);
+
+test('requests the HTTP parser refuses get an OperationOutcome too: oversized headers 431, a malformed request 400', async () => {
+  const s = startServer({});
+  const { hostname, port } = new URL(await s.url);
+  const raw = (text: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.end(text));
+      let got = '';
+      socket.on('data', (d) => (got += d.toString()));
+      socket.on('end', () => resolve(got));
+      socket.on('error', reject);
+    });
+  const big = await raw(`GET /fhir/metadata HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+  expect(big).toMatch(/^HTTP\/1\.1 431 /);
+  expect(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4)).resourceType).toBe('OperationOutcome');
+  const bad = await raw('NOT A REQUEST\r\n\r\n');
+  expect(bad).toMatch(/^HTTP\/1\.1 400 /);
+  expect(JSON.parse(bad.slice(bad.indexOf('\r\n\r\n') + 4)).issue[0].code).toBe('structure');
+  s.child.kill('SIGTERM');
+  expect(await s.exit).toBe(0);
 }, 30_000);
