@@ -4,7 +4,7 @@
  * so nothing downstream (MeasureReport, CSV) can leak it by mistake.
  */
 import type { Indicator } from './indicators';
-import type { IndicatorQueries, ReportScope } from './query';
+import type { Cell, IndicatorQueries, ReportScope } from './query';
 import { STRATA } from './codes';
 import { suppressCells } from './suppression';
 import { type Count, type Stratifier, STRATIFIERS, TOTAL_KEY, cellKey, linesOf, tabulate, valuesOf } from './strata';
@@ -38,7 +38,22 @@ export interface EvaluateOptions {
 
 /** Evaluates one indicator for a scope. */
 export async function evaluateIndicator(queries: IndicatorQueries, indicator: Indicator, scope: ReportScope, options: EvaluateOptions): Promise<IndicatorResult> {
-  const cells = await queries.countCells(indicator.population, scope, STRATA);
+  return resultOf(indicator, await queries.countCells(indicator.population, scope, STRATA), scope, options);
+}
+
+/** Evaluates several indicators for one scope from one read of the store (a whole report: /reports/indicators). */
+export async function evaluateIndicators(
+  queries: IndicatorQueries,
+  indicators: readonly Indicator[],
+  scope: ReportScope,
+  options: EvaluateOptions,
+): Promise<IndicatorResult[]> {
+  const cells = await queries.countAllCells(indicators.map((i) => i.population), scope, STRATA);
+  return indicators.map((indicator, i) => resultOf(indicator, cells[i]!, scope, options));
+}
+
+/** Sums an indicator's cells into its tables and masks them as asked. */
+function resultOf(indicator: Indicator, cells: readonly Cell[], scope: ReportScope, options: EvaluateOptions): IndicatorResult {
   const tables = tabulate(cells);
   const lines = linesOf(tables);
   const none = new Set<string>();

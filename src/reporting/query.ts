@@ -3,7 +3,8 @@
  * clients (or of events, e.g. tests) picked by an "anchor" event in a time window, narrowed by
  * conditions, with a numerator given by further conditions. A store answers one question:
  * "how many units, and how many of them meet the numerator, per stratum cell", aggregated in the
- * store (SQL GROUP BY), never by handing resources to the caller. Stores implement
+ * store (SQL GROUP BY), never by handing resources to the caller; a whole report asks once for all
+ * its populations (`countAllCells`), so what they share is derived once. Stores implement
  * `IndicatorQueries` (src/store/sqlite/report-sql.ts).
  */
 
@@ -119,6 +120,11 @@ export interface Cell {
 export interface IndicatorQueries {
   /** Counts the population and its numerator per cell of age × gender × key population × organisation × setting × provider type. */
   countCells(query: PopulationQuery, scope: ReportScope, strata: StrataSpec): Promise<Cell[]>;
+  /**
+   * The cells of several populations over one scope, in order, all from the same data (one read
+   * snapshot); events, anchors and strata shared between the populations are derived once.
+   */
+  countAllCells(queries: readonly PopulationQuery[], scope: ReportScope, strata: StrataSpec): Promise<Cell[][]>;
   /** Counts current resources (the benchmark's baseline: a full scan of the resources table). */
   countResources(): Promise<number>;
 }

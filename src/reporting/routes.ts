@@ -10,7 +10,7 @@ import { AuditTrail } from '../audit/recorder';
 import { badRequest } from '../fhir/outcome';
 import { audienceFor } from './audience';
 import { COLUMNS, extractRows, toCsv } from './csv';
-import { type IndicatorResult, evaluateIndicator } from './evaluate';
+import { evaluateIndicators } from './evaluate';
 import { INDICATORS } from './indicators';
 import { reportRequest } from './input';
 import { queriesOf } from './operation';
@@ -43,8 +43,7 @@ export function indicatorRoutes(app: Express, host: ModuleHost): void {
       const queries = queriesOf(host.ctx);
       const threshold = suppressionThreshold(host.ctx.config);
       const scope = { periodStart: request.periodStart, periodEnd: request.periodEnd, ...(audience.custodian !== undefined ? { custodian: audience.custodian } : {}) };
-      const results: IndicatorResult[] = [];
-      for (const indicator of INDICATORS) results.push(await evaluateIndicator(queries, indicator, scope, { suppress: audience.suppress, threshold }));
+      const results = await evaluateIndicators(queries, INDICATORS, scope, { suppress: audience.suppress, threshold });
       const trail = new AuditTrail({ principal, requestId: String(res.locals.requestId) });
       trail.add({ action: 'E', subtype: '$report-indicators', outcome: '0', references: INDICATORS.map((i) => `Measure/${i.id}`), patientIds: [] });
       await host.ctx.audit.commit(trail);

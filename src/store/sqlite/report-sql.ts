@@ -1,8 +1,25 @@
 /**
- * Indicator queries on the embedded store (src/reporting/query.ts): one SQL statement per
- * population that picks the anchor events from the index tables, applies the conditions as
- * correlated EXISTS probes (driven by `resources.patient`), derives the strata and aggregates with
- * GROUP BY, so only the cell counts leave SQLite. docs/reporting.md describes the data read.
+ * Indicator queries on the embedded store (src/reporting/query.ts), evaluated set-wise in one pass
+ * per request, inside one read transaction (so every indicator of a report sees the same data).
+ * Every lookup is a join on a temporary table keyed by rid or client id, filled by one range scan
+ * of a covering (param, …, rid) index, instead of a probe of the big (rid, param) indexes per row:
+ *
+ * 1. per-resource facts: the instant of each record (`rpt_at_<n>`, one per date parameter, the
+ *    lowest bound before the period end), the class rank of each Encounter and the Encounter each
+ *    record refers to (setting), the key population rank of each record, birth date and gender;
+ * 2. `rpt_ev`: every event of every kind the populations read (anchors, conditions, the key
+ *    population record), from the code index; indexed by (kind, pid, at, rid), so a condition is
+ *    one probe and a pick reads the index in order;
+ * 3. `rpt_client`, `rpt_kp`, `rpt_org`: age band, gender and key population of each client, and
+ *    the provider type of each organisation;
+ * 4. `rpt_pick_<n>`: each distinct anchor choice (kind, window, first/last/every event) with all
+ *    its strata, shared by the indicators that use it (five count every client in contact);
+ * 5. per population, one GROUP BY over its pick table with its conditions: the cells.
+ *
+ * Joins name their order (CROSS JOIN) where the planner, not knowing the temporary tables' sizes,
+ * could otherwise scan one per row. Temporary tables live on the read connection and are dropped
+ * before the call returns; calls are synchronous, so nothing else runs on the connection meanwhile.
+ * docs/reporting.md ("Performance") has the measurements.
  */
 import type Database from 'better-sqlite3';
 import {
@@ -10,6 +27,7 @@ import {
   type Code,
   type CodeSource,
   type Condition,
+  type EventKind,
   type EventSource,
   EXCLUDED_STATUSES,
   type IndicatorQueries,
@@ -18,6 +36,7 @@ import {
   type StrataSpec,
   type Window,
 } from '../../reporting/query';
+import { addDays, dayStart, monthsBefore } from '../../reporting/period';
 
 /** A SQL fragment and its positional arguments. */
 interface Frag {
@@ -31,220 +50,34 @@ function join(parts: Frag[], sep: string): Frag {
   return { sql: parts.map((p) => p.sql).join(sep), args: parts.flatMap((p) => p.args) };
 }
 
-/** ISO instant of the first moment of a date (UTC). */
-const dayStart = (date: string): string => `${date}T00:00:00.000Z`;
-
-/** The date `days` after `date` (YYYY-MM-DD). */
-function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
+/**
+ * Rows (rid, rk) of the index rows of a token parameter carrying each value's codes, `rk` being the
+ * value's index: one exact range of the covering (param, code, system, rid) index per code (an OR
+ * of codes would scan the whole parameter).
+ */
+function rankedRids(param: string, values: readonly { codes: readonly Code[] }[]): Frag {
+  const parts = values.flatMap((v, i) =>
+    v.codes.map((c) =>
+      c.system === undefined
+        ? frag(`SELECT rid, ${i} AS rk FROM idx_token WHERE param = ? AND code = ?`, param, c.code)
+        : frag(`SELECT rid, ${i} AS rk FROM idx_token WHERE param = ? AND code = ? AND system = ?`, param, c.code, c.system),
+    ),
+  );
+  return parts.length ? join(parts, ' UNION ALL ') : frag('SELECT NULL AS rid, NULL AS rk WHERE 0');
 }
 
-/** The date `months` before `date`, clamped to the month's last day (2024-08-31 − 6 months = 2024-02-29). */
-function monthsBefore(date: string, months: number): string {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const target = new Date(Date.UTC(y, m - 1 - months, 1));
-  const last = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
-  target.setUTCDate(Math.min(d, last));
-  return target.toISOString().slice(0, 10);
-}
+/** The rids of the resources whose `param` carries one of the codes (duplicates possible). */
+const ridsWith = (param: string, codes: readonly Code[]): Frag => {
+  const u = rankedRids(param, [{ codes }]);
+  return frag(`SELECT rid FROM (${u.sql})`, ...u.args);
+};
 
-/** Builds the SQL of one population for one scope. */
-class Builder {
-  private readonly start: string;
-  private readonly endExcl: string;
+/** SQL string literal. */
+const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
-  constructor(private readonly scope: ReportScope) {
-    this.start = dayStart(scope.periodStart);
-    this.endExcl = dayStart(addDays(scope.periodEnd, 1));
-  }
-
-  /** `at` (an expression with its own arguments) within the window; `anchorAt` is the anchor's instant for `since-anchor`. */
-  window(at: Frag, w: Window, anchorAt?: string): Frag {
-    const x = at.sql;
-    if (w === 'period') return frag(`${x} >= ? AND ${x} < ?`, ...at.args, this.start, ...at.args, this.endExcl);
-    if (w === 'to-end') return frag(`${x} < ?`, ...at.args, this.endExcl);
-    if (w === 'before-start') return frag(`${x} < ?`, ...at.args, this.start);
-    if (w === 'since-anchor') {
-      if (!anchorAt) throw new Error('since-anchor needs an anchor');
-      return frag(`${x} >= ${anchorAt} AND ${x} < ?`, ...at.args, ...at.args, this.endExcl);
-    }
-    return frag(`${x} < ?`, ...at.args, dayStart(addDays(monthsBefore(this.scope.periodEnd, w.monthsBeforeEnd), 1)));
-  }
-
-  /** Codes matched on an index row aliased `t`. */
-  private codesOn(alias: string, codes: readonly Code[]): Frag {
-    if (!codes.length) return frag('0');
-    return join(
-      codes.map((c) => (c.system === undefined ? frag(`${alias}.code = ?`, c.code) : frag(`(${alias}.code = ? AND ${alias}.system = ?)`, c.code, c.system))),
-      ' OR ',
-    );
-  }
-
-  /** The resource `r` (of `type`) carries one of the codes. */
-  codeMatch(type: string, src: CodeSource, r = 'r'): Frag {
-    if ('param' in src) {
-      const m = this.codesOn('t', src.codes);
-      return frag(`EXISTS (SELECT 1 FROM idx_token t INDEXED BY idx_token_rid WHERE t.rid = ${r}.rid AND t.param = ? AND (${m.sql}))`, `${type}.${src.param}`, ...m.args);
-    }
-    const m = join(src.codes.map((c) => frag("(json_extract(j.value, '$.code') = ? AND json_extract(j.value, '$.system') = ?)", c.code, c.system ?? null)), ' OR ');
-    return frag(`EXISTS (SELECT 1 FROM versions v, json_each(v.content, ?) j WHERE v.seq = ${r}.seq AND (${m.sql || '0'}))`, src.json, ...m.args);
-  }
-
-  /** The event instant of `r`: the date parameter's lower bound, or a JSON date at day precision. */
-  atOf(src: EventSource, r = 'r'): Frag {
-    if ('param' in src.date) return frag(`(SELECT MIN(d.low) FROM idx_date d INDEXED BY idx_date_rid WHERE d.rid = ${r}.rid AND d.param = ?)`, `${src.type}.${src.date.param}`);
-    const paths = src.date.json.map(() => 'json_extract(v.content, ?)');
-    const expr = paths.length > 1 ? `COALESCE(${paths.join(', ')})` : paths[0]!;
-    return frag(`(SELECT substr(${expr}, 1, 10) || 'T00:00:00.000Z' FROM versions v WHERE v.seq = ${r}.seq)`, ...src.date.json);
-  }
-
-  /** Conditions every counted record of a source meets: type, current, about a client, in scope, right code and status. */
-  sourceFilter(src: EventSource, r = 'r'): Frag {
-    const parts: Frag[] = [frag(`${r}.type = ? AND ${r}.deleted = 0 AND ${r}.patient IS NOT NULL`, src.type)];
-    if (this.scope.custodian !== undefined) parts.push(frag(`${r}.custodian = ?`, this.scope.custodian));
-    if (src.code) parts.push(this.codeMatch(src.type, src.code, r));
-    for (const a of src.also ?? []) parts.push(this.codeMatch(src.type, a, r));
-    const excluded = src.excludeStatus ?? EXCLUDED_STATUSES;
-    if (excluded.length) {
-      parts.push(
-        frag(
-          `NOT EXISTS (SELECT 1 FROM idx_token s INDEXED BY idx_token_rid WHERE s.rid = ${r}.rid AND s.param = ? AND s.code IN (${excluded.map(() => '?').join(', ')}))`,
-          `${src.type}.status`,
-          ...excluded,
-        ),
-      );
-    }
-    return join(parts, ' AND ');
-  }
-
-  /** Anchor rows of one source: driven by the code index when the code is indexed. */
-  anchorRows(src: EventSource, w: Window): Frag {
-    const at = this.atOf(src);
-    const filter = this.sourceFilter(src);
-    const inner = frag(
-      `SELECT r.rid AS rid, r.patient AS pid, r.custodian AS org, r.type AS type, ${at.sql} AS at FROM resources r WHERE ${filter.sql}`,
-      ...at.args,
-      ...filter.args,
-    );
-    if (src.code && 'param' in src.code) {
-      // Start from the (param, code) index: far fewer rows than every resource of the type.
-      const m = this.codesOn('c', src.code.codes);
-      inner.sql = inner.sql.replace(
-        'FROM resources r WHERE',
-        `FROM (SELECT DISTINCT c.rid FROM idx_token c WHERE c.param = ? AND (${m.sql})) k JOIN resources r ON r.rid = k.rid WHERE`,
-      );
-      inner.args = [...at.args, `${src.type}.${src.code.param}`, ...m.args, ...filter.args];
-    }
-    const win = this.window(frag('x.at'), w);
-    return frag(`SELECT x.* FROM (${inner.sql}) x WHERE x.at IS NOT NULL AND ${win.sql}`, ...inner.args, ...win.args);
-  }
-
-  /** A condition on the unit aliased `b` (columns rid, pid, at). */
-  condition(c: Condition): Frag {
-    switch (c.kind) {
-      case 'not': {
-        const f = this.condition(c.of);
-        return frag(`NOT (${f.sql})`, ...f.args);
-      }
-      case 'all':
-        return c.of.length ? join(c.of.map((x) => this.paren(x)), ' AND ') : frag('1');
-      case 'any':
-        return c.of.length ? join(c.of.map((x) => this.paren(x)), ' OR ') : frag('0');
-      case 'anchor-code': {
-        const m = this.codesOn('t', c.code.codes);
-        if (!('param' in c.code)) throw new Error('anchor-code needs an indexed parameter');
-        return frag(`EXISTS (SELECT 1 FROM idx_token t INDEXED BY idx_token_rid WHERE t.rid = b.rid AND t.param = b.type || '.' || ? AND (${m.sql}))`, c.code.param, ...m.args);
-      }
-      case 'anchor-quantity': {
-        const bounds: Frag[] = [];
-        if (c.lt !== undefined) bounds.push(frag('q.value < ?', c.lt));
-        if (c.ge !== undefined) bounds.push(frag('q.value >= ?', c.ge));
-        const b = join(bounds, ' AND ');
-        return frag(`EXISTS (SELECT 1 FROM idx_quantity q INDEXED BY idx_quantity_rid WHERE q.rid = b.rid AND q.param = b.type || '.' || ?${b.sql ? ` AND ${b.sql}` : ''})`, c.param, ...b.args);
-      }
-      case 'anchor-number':
-        return frag('(SELECT CAST(json_extract(v.content, ?) AS REAL) FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.rid = b.rid) >= ?', c.path, c.ge);
-      case 'exists':
-        return join(
-          c.event.sources.map((src) => {
-            const at = this.atOf(src);
-            const win = this.window(at, c.window, 'b.at');
-            const filter = this.sourceFilter(src);
-            return frag(`EXISTS (SELECT 1 FROM resources r WHERE r.patient = b.pid AND ${filter.sql} AND ${win.sql})`, ...filter.args, ...win.args);
-          }),
-          ' OR ',
-        );
-    }
-  }
-
-  private paren(c: Condition): Frag {
-    const f = this.condition(c);
-    return frag(`(${f.sql})`, ...f.args);
-  }
-
-  /** Strata of the unit `b`: birth date midpoint, gender, key population, setting, provider type. */
-  strata(spec: StrataSpec): Frag {
-    const birth = frag(
-      `(SELECT date((julianday(d.low) + julianday(d.high)) / 2) FROM resources p JOIN idx_date d INDEXED BY idx_date_rid ON d.rid = p.rid AND d.param = 'Patient.birthdate'
-        WHERE p.type = 'Patient' AND p.id = b.pid AND p.deleted = 0 LIMIT 1) AS birth`,
-    );
-    const gender = frag(
-      `(SELECT t.code FROM resources p JOIN idx_token t INDEXED BY idx_token_rid ON t.rid = p.rid AND t.param = 'Patient.gender'
-        WHERE p.type = 'Patient' AND p.id = b.pid AND p.deleted = 0 LIMIT 1) AS gender`,
-    );
-    // A client recorded with several key population types counts under the first listed one.
-    const kpRanks = join(
-      spec.keyPopulation.types.map((t, i) => {
-        const m = this.codesOn('kv', t.codes);
-        return frag(`WHEN ${m.sql || '0'} THEN ${i}`, ...m.args);
-      }),
-      ' ',
-    );
-    const kp = join(
-      spec.keyPopulation.event.sources.map((src) => {
-        const at = this.atOf(src);
-        const win = this.window(at, 'to-end');
-        const filter = this.sourceFilter(src);
-        return frag(
-          `(SELECT MIN(CASE ${kpRanks.sql} END) FROM resources r JOIN idx_token kv INDEXED BY idx_token_rid ON kv.rid = r.rid AND kv.param = ?
-            WHERE r.patient = b.pid AND ${filter.sql} AND ${win.sql})`,
-          ...kpRanks.args,
-          `${src.type}.${spec.keyPopulation.valueParam}`,
-          ...filter.args,
-          ...win.args,
-        );
-      }),
-      ', ',
-    );
-    const kpExpr = spec.keyPopulation.event.sources.length > 1 ? frag(`MIN(${kp.sql})`, ...kp.args) : kp;
-    const setting = this.classify(
-      `SELECT t.code AS code, t.system AS system FROM idx_token t INDEXED BY idx_token_rid WHERE t.param = 'Encounter.class' AND t.rid = (
-         CASE WHEN b.type = 'Encounter' THEN b.rid ELSE (SELECT e.rid FROM idx_ref x INDEXED BY idx_ref_rid JOIN resources e ON e.type = 'Encounter' AND e.id = x.target_id
-           WHERE x.rid = b.rid AND x.param = b.type || '.encounter' LIMIT 1) END)`,
-      spec.setting,
-    );
-    const provider = this.classify(
-      `SELECT t.code AS code, t.system AS system FROM resources o JOIN idx_token t INDEXED BY idx_token_rid ON t.rid = o.rid AND t.param = 'Organization.type'
-        WHERE o.type = 'Organization' AND o.id = b.org AND o.deleted = 0`,
-      spec.providerType,
-    );
-    return join([birth, gender, frag(`(${kpExpr.sql}) AS kp`, ...kpExpr.args), frag(`${setting.sql} AS setting`, ...setting.args), frag(`${provider.sql} AS ptype`, ...provider.args)], ', ');
-  }
-
-  /** The first value whose codes one of the rows carries, else 'unknown'. */
-  private classify(rows: string, values: readonly { value: string; codes: readonly Code[] }[]): Frag {
-    const cases = join(
-      values.map((v, i) => {
-        const m = this.codesOn('z', v.codes);
-        return frag(`WHEN ${m.sql || '0'} THEN ${i}`, ...m.args);
-      }),
-      ' ',
-    );
-    const labels = values.map((v, i) => `WHEN ${i} THEN '${v.value.replace(/'/g, "''")}'`).join(' ');
-    return frag(`(SELECT CASE MIN(CASE ${cases.sql} END) ${labels} ELSE 'unknown' END FROM (${rows}) z)`, ...cases.args);
-  }
+/** The label of a rank (an expression), else 'unknown'. */
+function label(rank: string, values: readonly { value: string }[]): string {
+  return `CASE ${rank} ${values.map((v, i) => `WHEN ${i} THEN ${lit(v.value)}`).join(' ')} ELSE 'unknown' END`;
 }
 
 /** MER age band of an age in whole years (MER 2.6 fine bands). */
@@ -253,43 +86,358 @@ const AGE_BAND_SQL = `CASE WHEN age IS NULL THEN 'unknown' WHEN age < 1 THEN '<1
   WHEN age < 40 THEN '35-39' WHEN age < 45 THEN '40-44' WHEN age < 50 THEN '45-49' WHEN age < 55 THEN '50-54' WHEN age < 60 THEN '55-59'
   WHEN age < 65 THEN '60-64' ELSE '65+' END`;
 
+/** How one kind of event is used: its number in `rpt_ev`, and whether events before the period matter. */
+interface KindUse {
+  n: number;
+  history: boolean;
+}
+
+/** The anchor choice of a population: one pick table serves every population with the same key. */
+const pickKey = (q: PopulationQuery, kind: number): string =>
+  JSON.stringify([kind, q.anchorWindow, q.unit === 'event' ? 'every' : (q.pick ?? 'first')]);
+
+/** A named statement of an evaluation (names are for bench/reporting.ts). */
+interface Step {
+  name: string;
+  sql: Frag;
+}
+
+/** The statements of one evaluation (one scope, one strata spec, any number of populations). */
+class Evaluation {
+  private readonly start: string;
+  private readonly endExcl: string;
+  readonly kinds = new Map<EventKind, KindUse>();
+  readonly picks = new Map<string, { n: number; query: PopulationQuery }>();
+  /** Date parameters (`Type.param`) read, each with its `rpt_at_<n>` table. */
+  readonly dates = new Map<string, number>();
+
+  constructor(
+    private readonly scope: ReportScope,
+    private readonly spec: StrataSpec,
+    queries: readonly PopulationQuery[],
+  ) {
+    this.start = dayStart(scope.periodStart);
+    this.endExcl = dayStart(addDays(scope.periodEnd, 1));
+    this.use(spec.keyPopulation.event, 'to-end');
+    for (const q of queries) {
+      this.use(q.anchor, q.anchorWindow);
+      for (const c of [...(q.require ?? []), ...(q.numerator ?? [])]) this.useIn(c);
+      const key = pickKey(q, this.kinds.get(q.anchor)!.n);
+      if (!this.picks.has(key)) this.picks.set(key, { n: this.picks.size, query: q });
+    }
+    for (const kind of this.kinds.keys()) {
+      for (const src of kind.sources) if ('param' in src.date) this.dates.set(`${src.type}.${src.date.param}`, this.dates.get(`${src.type}.${src.date.param}`) ?? this.dates.size);
+    }
+  }
+
+  /** Only windows within the period let a kind drop its earlier events. */
+  private use(kind: EventKind, w: Window): void {
+    const u = this.kinds.get(kind) ?? { n: this.kinds.size, history: false };
+    u.history ||= w !== 'period';
+    this.kinds.set(kind, u);
+  }
+
+  private useIn(c: Condition): void {
+    if (c.kind === 'exists') this.use(c.event, c.window);
+    else if (c.kind === 'not') this.useIn(c.of);
+    else if (c.kind === 'all' || c.kind === 'any') for (const x of c.of) this.useIn(x);
+  }
+
+  /** The temporary tables this evaluation creates. */
+  tables(): string[] {
+    const picks = [...this.picks.values()].map(({ n }) => `rpt_pick_${n}`);
+    return ['rpt_ev', 'rpt_client', 'rpt_kp', 'rpt_org', ...this.ridTables(), ...picks];
+  }
+
+  /** The tables of per-resource facts: rid → a value. */
+  private ridTables(): string[] {
+    return ['rpt_kprank', 'rpt_class', 'rpt_encref', 'rpt_birth', 'rpt_gender', 'rpt_orgtype', ...[...this.dates.values()].map((n) => `rpt_at_${n}`)];
+  }
+
+  /** Every statement, in order: facts, events, strata, picks (the cells come after, one statement per population). */
+  steps(): Step[] {
+    const steps: Step[] = [
+      {
+        name: 'create',
+        sql: frag(`CREATE TEMP TABLE rpt_ev (kind INTEGER NOT NULL, rid INTEGER NOT NULL, pid TEXT NOT NULL, org TEXT, type TEXT NOT NULL, at TEXT NOT NULL, val INTEGER);
+          CREATE TEMP TABLE rpt_client (pid TEXT PRIMARY KEY, band TEXT NOT NULL, gender TEXT NOT NULL) WITHOUT ROWID;
+          CREATE TEMP TABLE rpt_kp (pid TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID;
+          CREATE TEMP TABLE rpt_org (org TEXT PRIMARY KEY, ptype TEXT NOT NULL) WITHOUT ROWID;
+          ${this.ridTables().map((t) => `CREATE TEMP TABLE ${t} (rid INTEGER PRIMARY KEY, v);`).join('\n')}`),
+      },
+    ];
+    // The lowest bound of each record's date before the period end: MIN over the rows kept is then
+    // the record's MIN, and a record whose MIN is at or after the end counts in no window.
+    for (const [param, n] of this.dates) {
+      steps.push({ name: `dates ${param}`, sql: frag(`INSERT INTO temp.rpt_at_${n} SELECT rid, MIN(low) FROM idx_date WHERE param = ? AND low < ? GROUP BY rid`, param, this.endExcl) });
+    }
+    const kp = this.spec.keyPopulation;
+    for (const src of kp.event.sources) {
+      const u = rankedRids(`${src.type}.${kp.valueParam}`, kp.types);
+      steps.push({ name: `key population values ${src.type}`, sql: frag(`INSERT OR IGNORE INTO temp.rpt_kprank SELECT rid, MIN(rk) FROM (${u.sql}) GROUP BY rid`, ...u.args) });
+    }
+    for (const [kind, use] of this.kinds) for (const src of kind.sources) steps.push({ name: `events ${kind.id} ${src.type}`, sql: this.eventInsert(src, use) });
+    steps.push({ name: 'index events', sql: frag('CREATE INDEX temp.rpt_ev_pid ON rpt_ev (kind, pid, at, rid)') });
+    steps.push(...this.settingSteps(), ...this.clientSteps(), ...this.orgSteps());
+    for (const { n, query } of this.picks.values()) steps.push({ name: `pick ${n} ${query.anchor.id}`, sql: this.pickCreate(n, query) });
+    return steps;
+  }
+
+  /** `x` (an instant expression) within the window; `anchorAt` is the anchor's instant for `since-anchor`. */
+  window(x: string, w: Window, anchorAt?: string): Frag {
+    if (w === 'period') return frag(`${x} >= ? AND ${x} < ?`, this.start, this.endExcl);
+    if (w === 'to-end') return frag(`${x} < ?`, this.endExcl);
+    if (w === 'before-start') return frag(`${x} < ?`, this.start);
+    if (w === 'since-anchor') {
+      if (!anchorAt) throw new Error('since-anchor needs an anchor');
+      return frag(`${x} >= ${anchorAt} AND ${x} < ?`, this.endExcl);
+    }
+    return frag(`${x} < ?`, dayStart(addDays(monthsBefore(this.scope.periodEnd, w.monthsBeforeEnd), 1)));
+  }
+
+  /** The rids carrying one of the codes, as a set (`IN`), or the resource `r`'s JSON (types lacking the parameter). */
+  private codeMatch(type: string, src: CodeSource, rid = 'r.rid'): Frag {
+    if ('param' in src) {
+      const set = ridsWith(`${type}.${src.param}`, src.codes);
+      return frag(`${rid} IN (${set.sql})`, ...set.args);
+    }
+    const m = join(src.codes.map((c) => frag("(json_extract(j.value, '$.code') = ? AND json_extract(j.value, '$.system') = ?)", c.code, c.system ?? null)), ' OR ');
+    return frag(`EXISTS (SELECT 1 FROM versions v, json_each(v.content, ?) j WHERE v.seq = r.seq AND (${m.sql || '0'}))`, src.json, ...m.args);
+  }
+
+  /**
+   * Inserts the events of one source into `rpt_ev`: current, about a client, in scope, with the
+   * code (driven by the (param, code) index, in rid order, when the code is indexed), the further
+   * conditions and no excluded status; dated before the period end (and, unless history matters,
+   * not before its start).
+   */
+  private eventInsert(src: EventSource, use: KindUse): Frag {
+    const where: Frag[] = [frag('r.type = ? AND r.deleted = 0 AND r.patient IS NOT NULL', src.type)];
+    if (this.scope.custodian !== undefined) where.push(frag('r.custodian = ?', this.scope.custodian));
+    let from = frag('resources r');
+    if (src.code && 'param' in src.code) {
+      const set = ridsWith(`${src.type}.${src.code.param}`, src.code.codes);
+      from = frag(`(SELECT DISTINCT rid FROM (${set.sql}) ORDER BY rid) k CROSS JOIN resources r ON r.rid = k.rid`, ...set.args);
+    } else if (src.code) where.push(this.codeMatch(src.type, src.code));
+    for (const a of src.also ?? []) where.push(this.codeMatch(src.type, a));
+    const excluded = src.excludeStatus ?? EXCLUDED_STATUSES;
+    if (excluded.length) where.push(frag(`r.rid NOT IN (SELECT s.rid FROM idx_token s WHERE s.param = ? AND s.code IN (${excluded.map(() => '?').join(', ')}))`, `${src.type}.status`, ...excluded));
+    const w = join(where, ' AND ');
+    const kp = this.spec.keyPopulation.event.sources.includes(src);
+    const val = kp ? 'kv.v' : 'NULL';
+    const kpJoin = kp ? ' LEFT JOIN temp.rpt_kprank kv ON kv.rid = x.rid' : '';
+    const lower = use.history ? frag('') : frag(' AND x.at >= ?', this.start);
+    const insert = `INSERT INTO temp.rpt_ev (kind, rid, pid, org, type, at, val) SELECT ?, x.rid, x.pid, x.org, x.type, x.at, ${val} FROM x${kpJoin} WHERE x.at < ?${lower.sql}`;
+    const cols = 'r.rid AS rid, r.patient AS pid, r.custodian AS org, r.type AS type';
+    if ('param' in src.date) {
+      const at = `temp.rpt_at_${this.dates.get(`${src.type}.${src.date.param}`)!}`;
+      return frag(`WITH x AS (SELECT ${cols}, dt.v AS at FROM ${from.sql} CROSS JOIN ${at} dt ON dt.rid = r.rid WHERE ${w.sql}) ${insert}`, ...from.args, ...w.args, use.n, this.endExcl, ...lower.args);
+    }
+    // A JSON date (day precision), read once per record (MATERIALIZED), not once per reference.
+    const paths = src.date.json.map(() => 'json_extract(v.content, ?)');
+    const expr = paths.length > 1 ? `COALESCE(${paths.join(', ')})` : paths[0]!;
+    return frag(
+      `WITH x AS MATERIALIZED (SELECT ${cols}, (SELECT substr(${expr}, 1, 10) || 'T00:00:00.000Z' FROM versions v WHERE v.seq = r.seq) AS at FROM ${from.sql} WHERE ${w.sql}) ${insert}`,
+      ...src.date.json,
+      ...from.args,
+      ...w.args,
+      use.n,
+      this.endExcl,
+      ...lower.args,
+    );
+  }
+
+  /** The class rank of every Encounter, and the Encounter each record of an anchor's type refers to. */
+  private settingSteps(): Step[] {
+    const u = rankedRids('Encounter.class', this.spec.setting);
+    const steps: Step[] = [{ name: 'encounter classes', sql: frag(`INSERT INTO temp.rpt_class SELECT rid, MIN(rk) FROM (${u.sql}) GROUP BY rid`, ...u.args) }];
+    const types = new Set([...this.picks.values()].flatMap(({ query }) => query.anchor.sources.map((s) => s.type)).filter((t) => t !== 'Encounter'));
+    for (const type of types) {
+      // Read in target id order, so the Encounters are looked up in their (type, id) index order.
+      steps.push({
+        name: `encounter references ${type}`,
+        sql: frag(`INSERT OR IGNORE INTO temp.rpt_encref SELECT x.rid, MIN(e.rid) FROM idx_ref x CROSS JOIN resources e ON e.type = 'Encounter' AND e.id = x.target_id WHERE x.param = ? GROUP BY x.rid`, `${type}.encounter`),
+      });
+    }
+    return steps;
+  }
+
+  /**
+   * Creates the pick table of one anchor choice: the anchor events (one per client for client
+   * units) with every stratum of the cell they fall in, so a population only scans it.
+   */
+  private pickCreate(n: number, q: PopulationQuery): Frag {
+    const kind = this.kinds.get(q.anchor)!.n;
+    const win = this.window('e.at', q.anchorWindow);
+    const order = q.pick === 'last' ? 'at DESC, rid DESC' : 'at ASC, rid ASC';
+    const anchors =
+      q.unit === 'client'
+        ? `SELECT rid, pid, org, type, at FROM (SELECT e.rid, e.pid, e.org, e.type, e.at, ROW_NUMBER() OVER (PARTITION BY e.pid ORDER BY ${order}) AS n
+             FROM temp.rpt_ev e WHERE e.kind = ? AND ${win.sql}) WHERE n = 1`
+        : `SELECT e.rid, e.pid, e.org, e.type, e.at FROM temp.rpt_ev e WHERE e.kind = ? AND ${win.sql}`;
+    // Setting: the class of the anchor Encounter, or of the Encounter the anchor refers to.
+    return frag(
+      `CREATE TEMP TABLE rpt_pick_${n} AS SELECT a.rid, a.pid, a.type, a.at, COALESCE(cl.band, 'unknown') AS band, COALESCE(cl.gender, 'unknown') AS gender,
+         k.v AS kp, COALESCE(a.org, 'unknown') AS org, ${label('c.v', this.spec.setting)} AS setting, COALESCE(o.ptype, 'unknown') AS ptype
+       FROM (${anchors}) a LEFT JOIN temp.rpt_encref er ON er.rid = a.rid LEFT JOIN temp.rpt_class c ON c.rid = (CASE WHEN a.type = 'Encounter' THEN a.rid ELSE er.v END)
+         LEFT JOIN temp.rpt_client cl ON cl.pid = a.pid LEFT JOIN temp.rpt_kp k ON k.pid = a.pid LEFT JOIN temp.rpt_org o ON o.org = a.org`,
+      kind,
+      ...win.args,
+    );
+  }
+
+  /**
+   * `rpt_client`: age band at the period end and gender of every client with a Patient record;
+   * `rpt_kp`: the key population rank of every client with a key population record (a client may
+   * have either without the other, so they are kept apart). Both in client id order.
+   */
+  private clientSteps(): Step[] {
+    const end = this.scope.periodEnd;
+    return [
+      // A year- or month-only birth date is taken at the middle of its range.
+      { name: 'birth dates', sql: frag("INSERT INTO temp.rpt_birth SELECT rid, MIN(date((julianday(low) + julianday(high)) / 2)) FROM idx_date WHERE param = 'Patient.birthdate' GROUP BY rid") },
+      { name: 'genders', sql: frag("INSERT INTO temp.rpt_gender SELECT rid, MIN(code) FROM idx_token WHERE param = 'Patient.gender' GROUP BY rid") },
+      {
+        name: 'clients',
+        sql: frag(
+          `INSERT INTO temp.rpt_client (pid, band, gender) SELECT pid, ${AGE_BAND_SQL}, COALESCE(gender, 'unknown') FROM (
+             SELECT p.id AS pid, g.v AS gender,
+               CASE WHEN b.v IS NULL THEN NULL ELSE CAST(substr(?, 1, 4) AS INTEGER) - CAST(substr(b.v, 1, 4) AS INTEGER) - (substr(?, 6, 5) < substr(b.v, 6, 5)) END AS age
+             FROM resources p LEFT JOIN temp.rpt_birth b ON b.rid = p.rid LEFT JOIN temp.rpt_gender g ON g.rid = p.rid
+             WHERE p.type = 'Patient' AND p.deleted = 0 ORDER BY p.id)`,
+          end,
+          end,
+        ),
+      },
+      {
+        name: 'key populations',
+        sql: frag('INSERT INTO temp.rpt_kp (pid, v) SELECT pid, MIN(val) FROM temp.rpt_ev WHERE kind = ? GROUP BY pid', this.kinds.get(this.spec.keyPopulation.event)!.n),
+      },
+    ];
+  }
+
+  /** The provider type of every Organization (an organisation without one, or without a record, is 'unknown'). */
+  private orgSteps(): Step[] {
+    const types = this.spec.providerType;
+    const u = rankedRids('Organization.type', types);
+    return [
+      { name: 'organisation types', sql: frag(`INSERT INTO temp.rpt_orgtype SELECT rid, MIN(rk) FROM (${u.sql}) GROUP BY rid`, ...u.args) },
+      {
+        name: 'organisations',
+        sql: frag(`INSERT INTO temp.rpt_org (org, ptype) SELECT o.id, ${label('t.v', types)} FROM resources o LEFT JOIN temp.rpt_orgtype t ON t.rid = o.rid
+          WHERE o.type = 'Organization' AND o.deleted = 0`),
+      },
+    ];
+  }
+
+  /** A condition on the unit aliased `b` (columns rid, pid, type, at), whose anchor is a record of one of `types`. */
+  condition(c: Condition, types: readonly string[]): Frag {
+    // Per anchor type, the rids meeting a condition on the anchor itself, as a set built once.
+    const perType = (set: (type: string) => Frag): Frag =>
+      join(types.map((type) => { const f = set(type); return frag(`(b.type = ? AND b.rid IN (${f.sql}))`, type, ...f.args); }), ' OR ');
+    switch (c.kind) {
+      case 'not': {
+        const f = this.condition(c.of, types);
+        return frag(`NOT (${f.sql})`, ...f.args);
+      }
+      case 'all':
+      case 'any': {
+        if (!c.of.length) return frag(c.kind === 'all' ? '1' : '0');
+        return join(c.of.map((x) => { const f = this.condition(x, types); return frag(`(${f.sql})`, ...f.args); }), c.kind === 'all' ? ' AND ' : ' OR ');
+      }
+      case 'anchor-code': {
+        const code = c.code;
+        if (!('param' in code)) throw new Error('anchor-code needs an indexed parameter');
+        return perType((type) => ridsWith(`${type}.${code.param}`, code.codes));
+      }
+      case 'anchor-quantity': {
+        const bounds: Frag[] = [];
+        if (c.lt !== undefined) bounds.push(frag('q.value < ?', c.lt));
+        if (c.ge !== undefined) bounds.push(frag('q.value >= ?', c.ge));
+        const b = join(bounds, ' AND ');
+        return perType((type) => frag(`SELECT q.rid FROM idx_quantity q WHERE q.param = ?${b.sql ? ` AND ${b.sql}` : ''}`, `${type}.${c.param}`, ...b.args));
+      }
+      case 'anchor-number':
+        return frag('(SELECT CAST(json_extract(v.content, ?) AS REAL) FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.rid = b.rid) >= ?', c.path, c.ge);
+      case 'exists': {
+        const win = this.window('e.at', c.window, 'b.at');
+        return frag(`EXISTS (SELECT 1 FROM temp.rpt_ev e WHERE e.kind = ? AND e.pid = b.pid AND ${win.sql})`, this.kinds.get(c.event)!.n, ...win.args);
+      }
+    }
+  }
+
+  /** The cells of one population: its pick table, narrowed and scored by its conditions, grouped by the strata. */
+  cells(q: PopulationQuery): Frag {
+    const n = this.picks.get(pickKey(q, this.kinds.get(q.anchor)!.n))!.n;
+    const types = [...new Set(q.anchor.sources.map((s) => s.type))];
+    const req = q.require?.length ? this.condition({ kind: 'all', of: q.require }, types) : frag('1');
+    const num = q.numerator?.length ? this.condition({ kind: 'all', of: q.numerator }, types) : frag('1');
+    return frag(
+      `SELECT band AS ageBandMer, gender, kp, org AS organization, setting, ptype AS providerType, COUNT(*) AS population, SUM(num) AS numerator
+       FROM (SELECT b.band, b.gender, b.kp, b.org, b.setting, b.ptype, CASE WHEN ${num.sql} THEN 1 ELSE 0 END AS num FROM temp.rpt_pick_${n} b WHERE ${req.sql})
+       GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6`,
+      ...num.args,
+      ...req.args,
+    );
+  }
+}
+
+/** Timings of the statements of the last evaluation, ms (for bench/reporting.ts). */
+export const lastPhases: { name: string; ms: number }[] = [];
+
+/** Cell rows as the store returns them: the key population as its rank. */
+type RawCell = Omit<Cell, 'keyPopulation'> & { kp: number | null };
+
 /**
- * The full statement of a population, returning one row per non-empty cell. Per-row lookups name
- * their (rid, param) index: the planner would otherwise prefer the covering (param, low, …) index
- * and scan a whole parameter per row. `strat` is materialised so each stratum is derived once.
+ * Evaluates every population of one scope in one pass, in one read transaction (its own, or the
+ * caller's). Synchronous: at 100 000 clients it holds the event loop for a few seconds.
  */
-export function populationSql(q: PopulationQuery, scope: ReportScope, spec: StrataSpec): Frag {
-  const b = new Builder(scope);
-  const anchors = join(q.anchor.sources.map((s) => b.anchorRows(s, q.anchorWindow)), ' UNION ALL ');
-  const order = q.pick === 'last' ? 'at DESC, rid DESC' : 'at ASC, rid ASC';
-  const picked =
-    q.unit === 'client'
-      ? `SELECT rid, pid, org, type, at FROM (SELECT ev.*, ROW_NUMBER() OVER (PARTITION BY pid ORDER BY ${order}) AS n FROM ev) WHERE n = 1`
-      : 'SELECT rid, pid, org, type, at FROM ev';
-  const req = q.require?.length ? b.condition({ kind: 'all', of: q.require }) : frag('1');
-  const num = q.numerator?.length ? b.condition({ kind: 'all', of: q.numerator }) : frag('1');
-  const strata = b.strata(spec);
-  const end = scope.periodEnd;
-  const sql = `WITH ev AS (${anchors.sql}),
-    picked AS (${picked}),
-    base AS (SELECT b.* FROM picked b WHERE ${req.sql}),
-    strat AS MATERIALIZED (SELECT b.org AS org, CASE WHEN ${num.sql} THEN 1 ELSE 0 END AS num, ${strata.sql} FROM base b),
-    aged AS (SELECT s.*, CASE WHEN birth IS NULL THEN NULL ELSE
-      CAST(substr(?, 1, 4) AS INTEGER) - CAST(substr(birth, 1, 4) AS INTEGER) - (substr(?, 6, 5) < substr(birth, 6, 5)) END AS age FROM strat s)
-    SELECT ${AGE_BAND_SQL} AS ageBandMer, COALESCE(gender, 'unknown') AS gender, kp, COALESCE(org, 'unknown') AS organization,
-      setting, ptype AS providerType, COUNT(*) AS population, SUM(num) AS numerator
-    FROM aged GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6`;
-  return frag(sql, ...anchors.args, ...req.args, ...num.args, ...strata.args, end, end);
+export function countAll(db: Database.Database, queries: readonly PopulationQuery[], scope: ReportScope, spec: StrataSpec): RawCell[][] {
+  if (!queries.length) return [];
+  const ev = new Evaluation(scope, spec, queries);
+  // Dropped before too, in case an earlier evaluation was cut short.
+  const drop = (): void => {
+    for (const t of ev.tables()) db.exec(`DROP TABLE IF EXISTS temp.${t}`);
+  };
+  const timed = <T>(name: string, run: () => T): T => {
+    const t0 = performance.now();
+    const out = run();
+    lastPhases.push({ name, ms: performance.now() - t0 });
+    return out;
+  };
+  lastPhases.length = 0;
+  const own = !db.inTransaction;
+  if (own) db.exec('BEGIN');
+  try {
+    drop();
+    for (const { name, sql } of ev.steps()) {
+      timed(name, () => (sql.args.length ? db.prepare(sql.sql).run(...sql.args) : db.exec(sql.sql)));
+    }
+    return queries.map((q, i) => {
+      const { sql, args } = ev.cells(q);
+      return timed(`cells ${i} ${q.anchor.id}`, () => db.prepare(sql).all(...args) as RawCell[]);
+    });
+  } finally {
+    try {
+      drop();
+    } finally {
+      if (own) db.exec('COMMIT');
+    }
+  }
 }
 
 /** The indicator queries of one connection (the committed read connection). */
 export function sqliteIndicatorQueries(db: Database.Database, kpValues?: readonly string[]): IndicatorQueries {
+  const named = (rows: RawCell[], spec: StrataSpec): Cell[] => {
+    const labels = kpValues ?? spec.keyPopulation.types.map((t) => t.value);
+    return rows.map(({ kp, ...r }) => ({ ...r, keyPopulation: kp === null ? 'not-recorded' : (labels[kp] ?? 'not-recorded') }));
+  };
   return {
     async countCells(q, scope, spec) {
-      const { sql, args } = populationSql(q, scope, spec);
-      const labels = kpValues ?? spec.keyPopulation.types.map((t) => t.value);
-      const rows = db.prepare(sql).all(...args) as (Omit<Cell, 'keyPopulation'> & { kp: number | null })[];
-      return rows.map(({ kp, ...r }) => ({ ...r, keyPopulation: kp === null ? 'not-recorded' : (labels[kp] ?? 'not-recorded') }));
+      return named(countAll(db, [q], scope, spec)[0]!, spec);
+    },
+    async countAllCells(qs, scope, spec) {
+      return countAll(db, qs, scope, spec).map((rows) => named(rows, spec));
     },
     async countResources() {
       return (db.prepare('SELECT COUNT(*) AS n FROM resources WHERE deleted = 0').get() as { n: number }).n;
