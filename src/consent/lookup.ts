@@ -1,9 +1,12 @@
 /**
- * Consent lookups against the store, for the access policy and the referral rules. Nothing is
- * cached: a revoked or expired consent stops counting on the very next request, on every
- * instance.
+ * Consent lookups against the store, for the access policy and the referral rules. A revoked or
+ * expired consent stops counting on the very next request, on every instance: per-client
+ * decisions read the store each time, and the one thing cached — an organisation's grants as a
+ * search predicate, costly to build when thousands of clients consented — is checked on every use
+ * against the store's 'consent' change counter (raised in the unit of work of every Consent write
+ * and erasure) and against the next instant at which a consent period starts or ends.
  */
-import type { Consent } from '@medplum/fhirtypes';
+import type { Consent, ConsentProvision } from '@medplum/fhirtypes';
 import type { ParamRef, Predicate, SearchPlan } from '../search/plan';
 import type { StoreReader } from '../store/port';
 import { type AccessQuestion, type CompiledProvision, type ConsentDecision, type HolderOf, compileProvision, consentInForce, decideAccess, provisionPredicates } from './decision';
@@ -37,10 +40,18 @@ async function allConsents(reader: StoreReader, where: Predicate[]): Promise<Hel
   return out;
 }
 
+/** Clients per lookup: each is one alternative of the search, and searches bound those (MAX_OR_VALUES). */
+const PATIENTS_PER_LOOKUP = 150;
+
 async function heldConsentsOf(reader: StoreReader, patients: string[]): Promise<Held> {
-  if (!patients.length) return { consents: [], holders: new Map() };
-  const values = patients.map((id) => ({ type: 'reference' as const, ref: { targetType: 'Patient', id } }));
-  return allConsents(reader, [ACTIVE, { kind: 'param', param: PATIENT, values }]);
+  const out: Held = { consents: [], holders: new Map() };
+  for (let i = 0; i < patients.length; i += PATIENTS_PER_LOOKUP) {
+    const values = patients.slice(i, i + PATIENTS_PER_LOOKUP).map((id) => ({ type: 'reference' as const, ref: { targetType: 'Patient', id } }));
+    const held = await allConsents(reader, [ACTIVE, { kind: 'param', param: PATIENT, values }]);
+    out.consents.push(...held.consents);
+    for (const [k, v] of held.holders) out.holders.set(k, v);
+  }
+  return out;
 }
 
 /** Active consents of these clients (any actor). */
@@ -120,6 +131,49 @@ export interface ConsentGrants {
  * Clients with the same consent shape share one branch (`patient IN (…)`).
  */
 export async function consentGrants(reader: StoreReader, org: string, purpose = 'TREAT', now = new Date()): Promise<ConsentGrants> {
+  const stamp = await reader.stamp(CONSENT_STAMP);
+  let cache = grantCaches.get(reader);
+  if (!cache) grantCaches.set(reader, (cache = new Map()));
+  const key = `${org}|${purpose}`;
+  const hit = cache.get(key);
+  if (hit && hit.stamp === stamp && now.getTime() < hit.validUntil) return hit.grants;
+  const grants = await buildGrants(reader, org, purpose, now);
+  cache.set(key, { stamp, validUntil: nextBoundary(grants.byPatient, now), grants });
+  return grants;
+}
+
+/** The change counter every Consent write and erasure raises (src/consent/module.ts, $erase). */
+export const CONSENT_STAMP = 'consent';
+
+interface CachedGrants {
+  stamp: number;
+  /** Epoch ms at which some consent period starts or ends: the grants may differ from then on. */
+  validUntil: number;
+  grants: ConsentGrants;
+}
+
+/** Per store (each test app has its own), per organisation and purpose. */
+const grantCaches = new WeakMap<StoreReader, Map<string, CachedGrants>>();
+
+/** The earliest period start or end after `now` among the consents, or +∞. */
+function nextBoundary(byPatient: ReadonlyMap<string, Consent[]>, now: Date): number {
+  let next = Number.POSITIVE_INFINITY;
+  const t = now.getTime();
+  const visit = (p: ConsentProvision | undefined): void => {
+    if (!p) return;
+    for (const edge of [p.period?.start, p.period?.end]) {
+      if (!edge) continue;
+      // A date-only end covers its whole day (decision.ts periodHolds).
+      const at = edge.length <= 10 && edge === p.period?.end ? Date.parse(edge) + 86_400_000 : Date.parse(edge);
+      if (at > t && at < next) next = at;
+    }
+    p.provision?.forEach(visit);
+  };
+  for (const consents of byPatient.values()) for (const c of consents) visit(c.provision);
+  return next;
+}
+
+async function buildGrants(reader: StoreReader, org: string, purpose: string, now: Date): Promise<ConsentGrants> {
   const naming = await consentsNaming(reader, org);
   const patients = [...new Set(naming.map(patientIdOf).filter((p): p is string => !!p))];
   const byPatient = new Map<string, Consent[]>();
@@ -160,6 +214,7 @@ export async function consentGrants(reader: StoreReader, org: string, purpose = 
     shapes.set(key, shape);
   }
   const branches: Predicate[] = [...shapes.values()].map((s) => ({ kind: 'and', all: [{ kind: 'patient', patients: s.patients }, { kind: 'not', inner: { kind: 'type', types: ['Patient'] } }, s.predicate] }));
-  if (patientsSeen.length) branches.push({ kind: 'and', all: [{ kind: 'type', types: ['Patient'] }, { kind: 'id', ids: patientsSeen }] });
+  // A Patient's own row carries its id as `patient`: one list, however many clients consented.
+  if (patientsSeen.length) branches.push({ kind: 'and', all: [{ kind: 'type', types: ['Patient'] }, { kind: 'patient', patients: patientsSeen }] });
   return { predicate: branches.length ? { kind: 'or', any: branches } : undefined, byPatient, holders: held.holders };
 }

@@ -9,6 +9,7 @@ import type { WriteRule } from '../fhir/rules';
 import { unprocessable } from '../fhir/outcome';
 import { withSensitivityLabels } from './labels';
 import { PRIVACY_SCOPE } from './decision';
+import { CONSENT_STAMP } from './lookup';
 
 const labelRule: WriteRule = {
   name: 'sensitivity-labels',
@@ -36,7 +37,16 @@ const consentShapeRule: WriteRule = {
   },
 };
 
+/** Every Consent change raises the change counter that cached grants are checked against. */
+const consentStampRule: WriteRule = {
+  name: 'consent-stamp',
+  types: ['Consent'],
+  async after(_ctx, tx) {
+    await tx.touch(CONSENT_STAMP);
+  },
+};
+
 export const consentModule: LinkcareModule = {
   name: 'consent',
-  rules: [labelRule, consentShapeRule],
+  rules: [labelRule, consentShapeRule, consentStampRule],
 };

@@ -14,6 +14,7 @@ import { createIn } from '../fhir/interactions/write';
 import { instanceEntry } from '../audit/entries';
 import { assertAllowed, canSee } from '../policy/access';
 import { uicHash } from './uic';
+import { CONSENT_STAMP } from '../consent/lookup';
 import { clientCodeOf } from './client-code-assign';
 
 const CANONICAL = 'https://linkcare.example.org/fhir/OperationDefinition';
@@ -71,6 +72,8 @@ async function erase(ctx: FhirContext, req: FhirRequest, id: string): Promise<Fh
     const current = await tx.read('Patient', id);
     const code = clientCodeOf(current?.resource) ?? clientCodeOf((await tx.history({ type: 'Patient', id, count: 50 })).entries.find((e) => e.resource)?.resource);
     const removed = await tx.erasePatient(id);
+    // The client's consents went too: cached consent grants must be rebuilt.
+    await tx.touch(CONSENT_STAMP);
     req.audit.add({ action: 'D', subtype: '$erase', outcome: '0', outcomeDesc: `${removed} resource(s) erased`, ...(code ? { clientCodes: [code] } : {}) });
     await req.audit.flush(tx);
     return { removed, code };

@@ -135,6 +135,11 @@ export interface StoreReader {
   search(plan: SearchPlan): Promise<SearchResult>;
   /** Organisations where a client is enrolled (who may see the client's Patient). */
   enrolments(patientId: string): Promise<string[]>;
+  /**
+   * A change counter: raised by `touch(key)` in every unit of work that changes what `key`
+   * stands for (e.g. 'consent'). Caches compare it to know they are current, on every instance.
+   */
+  stamp(key: string): Promise<number>;
 }
 
 /** Writes (and reads that must see them) inside one atomic unit of work. */
@@ -164,6 +169,8 @@ export interface StoreTx extends StoreReader {
    * client code). Returns how many resources were removed.
    */
   erasePatient(patientId: string): Promise<number>;
+  /** Raises the change counter `key` (see StoreReader.stamp); it commits with the unit of work. */
+  touch(key: string): Promise<void>;
   /** Adds a job to `queue` in this unit of work (an outbox: it exists only if the unit commits). */
   enqueueJob(queue: string, payload: unknown, options?: { id?: string; notBefore?: string; owner?: string }): Promise<Job>;
 }

@@ -164,3 +164,12 @@ test('a consent is captured only where the client is enrolled, and must say perm
   expect(noRule.status).toBe(422);
   expect(noRule.body.issue[0].expression).toEqual(['Consent.provision.type']);
 });
+
+test('a consent that runs out stops sharing at that instant, with no write in between (cached grants expire)', async () => {
+  const c = await client();
+  const end = new Date(Date.now() + 1500).toISOString();
+  await post(clinicianA(), consentBody(c.patient, { type: 'permit', actor: [{ role: IRCP, reference: { reference: `Organization/${B}` } }], period: { end } }));
+  expect(await seenByB(c)).toHaveLength(3);
+  await new Promise((r) => setTimeout(r, 1600));
+  expect(await seenByB(c)).toEqual([]);
+});

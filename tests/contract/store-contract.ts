@@ -88,6 +88,22 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect((await store.history({ count: 10 })).total).toBe(0);
     });
 
+    test('change counters: touch raises a stamp when its unit commits, not when it rolls back', async () => {
+      expect(await store.stamp('consent')).toBe(0);
+      await store.unitOfWork(async (tx) => {
+        await tx.touch('consent');
+        expect(await tx.stamp('consent')).toBe(1);
+        expect(await store.stamp('consent')).toBe(0);
+      });
+      expect(await store.stamp('consent')).toBe(1);
+      await expect(store.unitOfWork(async (tx) => {
+        await tx.touch('consent');
+        throw new Error('boom');
+      })).rejects.toThrow('boom');
+      expect(await store.stamp('consent')).toBe(1);
+      expect(await store.stamp('other')).toBe(0);
+    });
+
     test('reads inside a unit see its writes; reads outside see only committed data', async () => {
       let inside: unknown;
       let outside: unknown = 'unset';

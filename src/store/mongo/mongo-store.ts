@@ -143,6 +143,7 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
     history: (q) => committed.history(q),
     search: (plan) => committed.search(plan),
     enrolments: (patientId) => committed.enrolments(patientId),
+    stamp: (key) => committed.stamp(key),
     unitOfWork,
     auditChain: (afterSeq, limit) => committed.auditChain(afterSeq, limit),
     auditHead: () => committed.auditHead(),

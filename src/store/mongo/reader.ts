@@ -111,6 +111,10 @@ export class MongoReader implements StoreReader {
     return (await this.c.enrolments.find({ patientId }, { session: this.session }).sort({ org: 1 }).toArray()).map((e) => e.org);
   }
 
+  async stamp(key: string): Promise<number> {
+    return (await this.c.counters.findOne({ _id: `stamp:${key}` }, { session: this.session }))?.n ?? 0;
+  }
+
   /** Audit chain links after `afterSeq`, with the stored event JSON. */
   async auditChain(afterSeq: number, limit: number): Promise<AuditLink[]> {
     const links = await this.c.auditChain.find({ _id: { $gt: afterSeq } }, { session: this.session }).sort({ _id: 1 }).limit(limit).toArray();

@@ -159,6 +159,10 @@ export class MongoTx extends MongoReader implements StoreTx {
     return enqueueJob(this.c.jobs, this.session, queue, payload, options);
   }
 
+  async touch(key: string): Promise<void> {
+    await this.c.counters.updateOne({ _id: `stamp:${key}` }, { $inc: { n: 1 } }, { upsert: true, session: this.session });
+  }
+
   /** Re-indexes up to `limit` current resources with rid > `afterRid`; returns the last rid seen. */
   async reindexAfter(afterRid: number, limit: number): Promise<{ lastRid: number; count: number }> {
     const docs = await this.c.resources

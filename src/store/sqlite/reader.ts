@@ -90,4 +90,8 @@ export class SqliteReader implements StoreReader {
   async enrolments(patientId: string): Promise<string[]> {
     return (this.sql.get('SELECT org FROM enrolments WHERE patient_id = ? ORDER BY org').all(patientId) as { org: string }[]).map((r) => r.org);
   }
+
+  async stamp(key: string): Promise<number> {
+    return (this.sql.get('SELECT n FROM stamps WHERE key = ?').get(key) as { n: number } | undefined)?.n ?? 0;
+  }
 }

@@ -63,6 +63,9 @@ CREATE TABLE IF NOT EXISTS audit_chain (
   hash TEXT NOT NULL
 );
 
+-- Change counters (StoreReader.stamp): caches of derived data compare them to stay current.
+CREATE TABLE IF NOT EXISTS stamps (key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+
 -- Durable background jobs (outbox deliveries, exports); claimed with a lease.
 CREATE TABLE IF NOT EXISTS jobs (
   id TEXT PRIMARY KEY,

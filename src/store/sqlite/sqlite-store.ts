@@ -81,6 +81,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     history: (q) => committed.history(q),
     search: (plan) => committed.search(plan),
     enrolments: (patientId) => committed.enrolments(patientId),
+    stamp: (key) => committed.stamp(key),
     unitOfWork,
     auditChain: async (afterSeq, limit) => committed.auditChain(afterSeq, limit),
     auditHead: async () => committed.auditHead(),

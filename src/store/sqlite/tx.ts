@@ -149,6 +149,10 @@ export class SqliteTx extends SqliteReader implements StoreTx {
     return enqueueJob(this.db, queue, payload, options);
   }
 
+  async touch(key: string): Promise<void> {
+    this.sql.get('INSERT INTO stamps (key, n) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET n = n + 1').run(key);
+  }
+
   /** Re-indexes up to `limit` current resources with rid > `afterRid`; returns the last rid seen. */
   reindexAfter(afterRid: number, limit: number): { lastRid: number; count: number } {
     const rows = this.sql
