@@ -190,3 +190,4 @@ test('on a store without transactions (standalone MongoDB in development) a tran
     await plain.close();
   }
 });
+

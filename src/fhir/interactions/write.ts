@@ -73,11 +73,24 @@ async function clientOf(ctx: FhirContext, tx: StoreTx, resource: Resource, princ
   if (resource.resourceType === 'Patient') return resource.id;
   const found = patientOf(ctx.registry, resource);
   if (!found) return undefined;
-  const patient = await tx.read('Patient', found.id);
-  if (!patient || patient.deleted || !(await knowsClient(tx, resource, patient, principal))) {
-    throw unprocessable(`Patient/${found.id} is not known to your organisation`, found.expression);
+  // Once per client and unit of work: the 50 entries of a transaction about one client read and
+  // check the Patient once. Patient writes in the unit drop the entry (forgetClient).
+  const key = `client:${principal.org}:${resource.resourceType === 'Task' ? 'task:' : ''}${found.id}`;
+  if (tx.memo.get(key) !== true) {
+    const patient = await tx.read('Patient', found.id);
+    if (!patient || patient.deleted || !(await knowsClient(tx, resource, patient, principal))) {
+      throw unprocessable(`Patient/${found.id} is not known to your organisation`, found.expression);
+    }
+    // A Task's check depends on its owner, so only ordinary (enrolment) answers are shared.
+    if (resource.resourceType !== 'Task') tx.memo.set(key, true);
   }
   return found.id;
+}
+
+/** Forgets memoised client checks after a Patient write in the unit (it may have been deleted). */
+function forgetClient(tx: StoreTx, type: string): void {
+  if (type !== 'Patient') return;
+  for (const k of [...tx.memo.keys()]) if (k.startsWith('client:')) tx.memo.delete(k);
 }
 
 /** The client is enrolled here, or (for the receiving end of a referral) the Task is ours and we may see the client. */
@@ -127,6 +140,7 @@ export async function createIn(
   const patient = await clientOf(ctx, tx, ruled, actor.principal);
   const toStore = type === 'Patient' ? await assignClientCode(tx, ruled as Patient & { id: string }) : ruled;
   const version = await tx.put(toStore, { custodian: actor.principal.org, patient, method: 'POST' });
+  forgetClient(tx, type);
   if (type === 'Patient') await tx.enrol(id, actor.principal.org);
   await runAfterRules(ctx, tx, event, version);
   return { status: 201, version, message: `Created ${type}/${id}` };
@@ -162,6 +176,7 @@ export async function updateIn(
   const version = await tx
     .put(toStore, { custodian: actor.principal.org, patient, ifMatchVersion: ifMatch, method: 'PUT' })
     .catch(conflictToPrecondition);
+  forgetClient(tx, type);
   if (created && type === 'Patient') await tx.enrol(id, actor.principal.org);
   await runAfterRules(ctx, tx, event, version);
   return { status: created ? 201 : 200, version, message: `${created ? 'Created' : 'Updated'} ${type}/${id}` };
@@ -207,6 +222,7 @@ export async function patchIn(
   const version = await tx
     .put(toStore, { patient, ifMatchVersion: current.versionId, method: 'PATCH' })
     .catch(conflictToPrecondition);
+  forgetClient(tx, type);
   await runAfterRules(ctx, tx, event, version);
   return { status: 200, version, message: `Patched ${type}/${id}` };
 }
@@ -227,6 +243,7 @@ export async function deleteIn(ctx: FhirContext, tx: StoreTx, type: string, id: 
   const event: WriteEvent = { action: 'delete', type, id, principal: actor.principal, previous: current };
   await runBeforeRules(ctx, tx, event);
   const version = await tx.remove(type, id, { ifMatchVersion: ifMatch }).catch(conflictToPrecondition);
+  forgetClient(tx, type);
   if (version) await runAfterRules(ctx, tx, event, version);
   return { status: 200, version, message: `Deleted ${type}/${id}` };
 }
