@@ -2,36 +2,21 @@
  * Consent-governed sharing through the API: what organisation B sees of a client held by A,
  * before, during and after consent; deny exceptions; immediate revocation; audit naming the consent.
  */
-import type { AuditEvent, BundleEntry, Consent, ConsentProvision } from '@medplum/fhirtypes';
+import type { AuditEvent, BundleEntry } from '@medplum/fhirtypes';
 import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+import { IRCP, createdBy, privacyConsent } from '../helpers/consent';
 
 const A = 'clinic-a';
 const B = 'clinic-b';
-const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
 const label = (code: string) => ({ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code });
 
 let t: TestApp;
 const clinicianA = () => t.as(['clinician'], A);
 const clinicianB = () => t.as(['clinician'], B);
 
-async function post(agent: ReturnType<TestApp['as']>, body: object): Promise<{ id: string } & Record<string, unknown>> {
-  const res = await agent.post(`/fhir/${(body as { resourceType: string }).resourceType}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
-  if (res.status !== 201) throw new Error(`create failed ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const post = createdBy;
 
-function consentBody(patient: string, provision: ConsentProvision, extra: Partial<Consent> = {}): Consent {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patient}` },
-    dateTime: '2026-06-01T10:00:00Z',
-    provision,
-    ...extra,
-  };
-}
+const consentBody = privacyConsent;
 
 const ids = (entries: BundleEntry[] | undefined): string[] => (entries ?? []).map((e) => e.resource!.id!).sort();
 

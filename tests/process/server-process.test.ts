@@ -87,6 +87,10 @@ test('requests the HTTP parser refuses get an OperationOutcome too: oversized he
   const big = await raw(`GET /fhir/metadata HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
   expect(big).toMatch(/^HTTP\/1\.1 431 /);
   expect(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4)).resourceType).toBe('OperationOutcome');
+  // HEAD: the same status, and no body, which the client would take for the next response.
+  const head = await raw(`HEAD /fhir/metadata HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+  expect(head).toMatch(/^HTTP\/1\.1 431 /);
+  expect(head.endsWith('\r\n\r\n')).toBe(true);
   const bad = await raw('NOT A REQUEST\r\n\r\n');
   expect(bad).toMatch(/^HTTP\/1\.1 400 /);
   expect(JSON.parse(bad.slice(bad.indexOf('\r\n\r\n') + 4)).issue[0].code).toBe('structure');

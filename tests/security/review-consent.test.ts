@@ -3,14 +3,14 @@
  * user of the system that wants A's data about a client: it tries to grant itself access, and to
  * learn about HIV-labelled (denied) data through every search feature and after revocation.
  */
-import type { BundleEntry, Consent, ConsentProvision, Resource } from '@medplum/fhirtypes';
+import type { BundleEntry, Consent, ConsentProvision } from '@medplum/fhirtypes';
 import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+import { IRCP, createdBy, privacyConsent } from '../helpers/consent';
 
 const A = 'cons-clinic-a';
 const B = 'cons-clinic-b';
 const C = 'cons-clinic-c';
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
-const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
 const HIV = [{ system: ACT_CODE, code: 'HIV' }];
 
 let t: TestApp;
@@ -21,25 +21,9 @@ beforeAll(() => {
 });
 afterAll(() => t.close());
 
-type Agent = ReturnType<TestApp['as']>;
+const post = createdBy;
 
-async function post(agent: Agent, body: object): Promise<Resource & { id: string }> {
-  const res = await agent.post(`/fhir/${(body as Resource).resourceType}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
-  if (res.status !== 201) throw new Error(`create failed ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-function consent(patient: string, provision: ConsentProvision, extra: Partial<Consent> = {}): Consent {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patient}` },
-    provision,
-    ...extra,
-  };
-}
+const consent = privacyConsent;
 
 const permit = (org: string, nested?: ConsentProvision[]): ConsentProvision => ({
   type: 'permit',

@@ -4,15 +4,15 @@
  * reach an earlier version of A's resource that was HIV information — not by vread, not through
  * instance, type or system history.
  */
-import type { BundleEntry, Consent, Resource } from '@medplum/fhirtypes';
+import type { BundleEntry, Consent } from '@medplum/fhirtypes';
 import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+import { allButHivConsent, createdBy } from '../helpers/consent';
 
 const A = 'hist-clinic-a';
 const B = 'hist-clinic-b';
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 /** Stands for the HIV disclosure of version 1: it must never reach B. */
 const MARK = 'disclosure-5f1c9e';
-const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
 
 let t: TestApp;
 const clinA = () => t.as(['clinician'], A);
@@ -23,25 +23,10 @@ beforeAll(() => {
 });
 afterAll(() => t.close());
 
-async function post(agent: ReturnType<TestApp['as']>, body: object): Promise<Resource & { id: string }> {
-  const res = await agent.post(`/fhir/${(body as Resource).resourceType}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
-  if (res.status !== 201) throw new Error(`create failed ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const post = createdBy;
 
 function allButHiv(patient: string): Consent {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patient}` },
-    provision: {
-      type: 'permit',
-      actor: [{ role: IRCP, reference: { reference: `Organization/${B}` } }],
-      provision: [{ type: 'deny', securityLabel: [{ system: ACT_CODE, code: 'HIV' }] }],
-    },
-  };
+  return allButHivConsent(patient, B);
 }
 
 interface Fixture {

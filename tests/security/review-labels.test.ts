@@ -8,11 +8,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BundleEntry, Consent, Resource } from '@medplum/fhirtypes';
 import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+import { allButHivConsent, createdBy } from '../helpers/consent';
 
 const A = 'label-clinic-a';
 const B = 'label-clinic-b';
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
-const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
 const ROOT = join(__dirname, '../..');
 const EXAMPLES = join(ROOT, 'fixtures/examples');
 
@@ -28,11 +28,7 @@ beforeAll(() => {
 });
 afterAll(() => t.close());
 
-async function post(agent: ReturnType<TestApp['as']>, body: Resource): Promise<Resource & { id: string }> {
-  const res = await agent.post(`/fhir/${body.resourceType}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
-  if (res.status !== 201) throw new Error(`create ${body.resourceType} failed ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const post = createdBy;
 
 function example(name: string, patient: string): Resource {
   const text = readFileSync(join(EXAMPLES, `${name}.json`), 'utf8');
@@ -53,18 +49,7 @@ const labels = (r: Resource): string[] => (r.meta?.security ?? []).filter((s) =>
 
 /** A consent of the client: everything held by A for B, except HIV information. */
 function allButHiv(patient: string): Consent {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patient}` },
-    provision: {
-      type: 'permit',
-      actor: [{ role: IRCP, reference: { reference: `Organization/${B}` } }],
-      provision: [{ type: 'deny', securityLabel: [{ system: ACT_CODE, code: 'HIV' }] }],
-    },
-  };
+  return allButHivConsent(patient, B);
 }
 
 async function clientWithConsent(): Promise<string> {
