@@ -1,7 +1,9 @@
 /** Audit entries for the common interactions, so every handler records them the same way. */
 import type { StoredVersion } from '../store/port';
 import type { AuditAction, AuditEntry, AuditOutcome } from './events';
+import type { Patient } from '@medplum/fhirtypes';
 import { ID_PATTERN } from '../fhir/resource-types';
+import { CLIENT_CODE_SYSTEM } from '../privacy/client-code';
 
 /** The clients a set of stored resources is about. */
 export function patientsOf(versions: StoredVersion[]): string[] {
@@ -14,16 +16,30 @@ export function patientsOf(versions: StoredVersion[]): string[] {
 }
 
 /**
- * A successful access to one resource version. A Patient is named by its client code only (via
- * patientIds), never by reference: its id would outlive an erasure in the audit trail.
+ * The clients the versions are about: by client code where a Patient among them carries it (no
+ * need for the recorder to read that Patient again), else by Patient id for the recorder to name.
+ */
+function clientsOf(versions: StoredVersion[]): { patientIds: string[]; clientCodes?: string[] } {
+  const codes = new Map<string, string>();
+  for (const v of versions) {
+    const code = v.type === 'Patient' ? (v.resource as Patient | undefined)?.identifier?.find((i) => i.system === CLIENT_CODE_SYSTEM)?.value : undefined;
+    if (code) codes.set(v.id, code);
+  }
+  const patientIds = patientsOf(versions).filter((id) => !codes.has(id));
+  return codes.size ? { patientIds, clientCodes: [...new Set(codes.values())] } : { patientIds };
+}
+
+/**
+ * A successful access to one resource version. A Patient is named by its client code only,
+ * never by reference: its id would outlive an erasure in the audit trail.
  */
 export function instanceEntry(action: AuditAction, subtype: string, v: StoredVersion): AuditEntry {
-  return { action, subtype, outcome: '0', ...(v.type === 'Patient' ? {} : { references: [`${v.type}/${v.id}`] }), patientIds: patientsOf([v]) };
+  return { action, subtype, outcome: '0', ...(v.type === 'Patient' ? {} : { references: [`${v.type}/${v.id}`] }), ...clientsOf([v]) };
 }
 
 /** A successful search or history listing. */
 export function queryEntry(subtype: string, types: string[], results: StoredVersion[]): AuditEntry {
-  return { action: 'R', subtype, outcome: '0', query: { types, results: results.length }, patientIds: patientsOf(results) };
+  return { action: 'R', subtype, outcome: '0', query: { types, results: results.length }, ...clientsOf(results) };
 }
 
 /** What a failed request was trying to do, inferred from its method and path. */
