@@ -70,5 +70,5 @@ export function failureEntry(method: string, path: string[], status: number, mes
 export function withConsents(entry: AuditEntry, consentIds: (string | undefined)[]): AuditEntry {
   const ids = [...new Set(consentIds.filter((c): c is string => !!c))];
   if (!ids.length) return entry;
-  return { ...entry, references: [...(entry.references ?? []), ...ids.map((id) => `Consent/${id}`)] };
+  return { ...entry, consents: [...(entry.consents ?? []), ...ids] };
 }

@@ -27,8 +27,8 @@ export interface AuditEntry {
   patientIds?: string[];
   /** Clients named directly by client code (when the Patient is gone, as after an erasure). */
   clientCodes?: string[];
-  /** The Consent that permitted the access, when one did. */
-  consent?: string;
+  /** Consents (ids) that permitted access to resources held elsewhere, when any did. */
+  consents?: string[];
 }
 
 export interface AuditContext {
@@ -60,8 +60,8 @@ export function buildAuditEvent(ctx: AuditContext, entry: AuditEntry, codes: Map
       description: `${entry.query.types.join(',')}: ${entry.query.results} result(s)`,
     });
   }
-  if (entry.consent) {
-    entity.push({ what: { reference: entry.consent }, description: 'Consent that permitted the access' });
+  for (const id of entry.consents ?? []) {
+    entity.push({ what: { reference: `Consent/${id}` }, description: 'Consent that permitted the access' });
   }
   const p = ctx.principal;
   return {

@@ -53,7 +53,7 @@ export function mergeEntries(entries: AuditEntry[]): AuditEntry[] {
     const key = `${e.action}|${e.subtype}|${e.outcome}|${e.outcomeDesc ?? ''}`;
     const into = merged.get(key);
     if (!into) {
-      const copy: AuditEntry = { ...e, references: [...(e.references ?? [])], patientIds: [...(e.patientIds ?? [])], clientCodes: [...(e.clientCodes ?? [])] };
+      const copy: AuditEntry = { ...e, references: [...(e.references ?? [])], patientIds: [...(e.patientIds ?? [])], clientCodes: [...(e.clientCodes ?? [])], consents: [...(e.consents ?? [])] };
       merged.set(key, copy);
       out.push(copy);
       continue;
@@ -61,11 +61,13 @@ export function mergeEntries(entries: AuditEntry[]): AuditEntry[] {
     into.references!.push(...(e.references ?? []));
     into.patientIds!.push(...(e.patientIds ?? []));
     into.clientCodes!.push(...(e.clientCodes ?? []));
+    into.consents!.push(...(e.consents ?? []));
   }
   for (const e of out) {
     if (e.references) e.references = [...new Set(e.references)];
     if (e.patientIds) e.patientIds = [...new Set(e.patientIds)];
     if (e.clientCodes) e.clientCodes = [...new Set(e.clientCodes)];
+    if (e.consents) e.consents = [...new Set(e.consents)];
   }
   return out;
 }
