@@ -4,6 +4,7 @@
  * idempotent (INSERT OR IGNORE, version-guarded upserts), so an interrupted migration can rerun.
  */
 import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
 import type { Job } from '../port';
 import type { ExportedEnrolment, ExportedLink, ExportedPseudonym, ExportedVersion, MigrationTarget, Progress } from '../migrate';
 import { getJob } from './jobs';
@@ -16,7 +17,9 @@ interface VersionRow {
 
 /** Opens `file` for a migration; `create` makes the schema first (a target), otherwise it must exist (a source). */
 export async function openSqliteMigration(file: string, options: { indexer?: Indexer; create?: boolean } = {}): Promise<MigrationTarget> {
-  if (options.create) await openSqliteStore(file).close();
+  // Creating makes the schema; opening a source and closing it moves its audit journal into the
+  // resource tables, which are what a migration reads.
+  if (options.create || existsSync(file)) await openSqliteStore(file, options.create ? {} : { indexer: options.indexer }).close();
   const db = new Database(file, { fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   const tx = <A extends unknown[]>(fn: (...a: A) => void) => db.transaction(fn);

@@ -71,12 +71,18 @@ export class SqliteReader implements StoreReader {
   auditChain(afterSeq: number, limit: number): AuditLink[] {
     const rows = this.sql
       .get(
-        `SELECT c.seq, c.event_id, c.prev_hash, c.hash, v.content FROM audit_chain c
+        `SELECT c.seq, c.event_id, c.prev_hash, c.hash, COALESCE(v.content, j.content) AS content FROM audit_chain c
          LEFT JOIN versions v ON v.type = 'AuditEvent' AND v.id = c.event_id AND v.version = 1
+         LEFT JOIN audit_journal j ON j.seq = c.seq AND j.event_id = c.event_id
          WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
       )
       .all(afterSeq, limit) as { seq: number; event_id: string; prev_hash: string; hash: string; content: string | null }[];
     return rows.map((r) => ({ seq: r.seq, eventId: r.event_id, prevHash: r.prev_hash, hash: r.hash, ...(r.content !== null ? { content: r.content } : {}) }));
+  }
+
+  /** True when audit events wait in the journal to become AuditEvent resources. */
+  auditJournalPending(): boolean {
+    return this.sql.get('SELECT 1 FROM audit_journal LIMIT 1').get() !== undefined;
   }
 
   /** The head recorded at the last append. */

@@ -63,6 +63,17 @@ CREATE TABLE IF NOT EXISTS audit_chain (
   hash TEXT NOT NULL
 );
 
+-- AuditEvents appended (and chained) but not yet stored as resources with index rows: a request
+-- writes one row here, and the store moves rows into versions/resources in batches
+-- (audit-journal.ts). seq is the event's audit_chain seq.
+CREATE TABLE IF NOT EXISTS audit_journal (
+  seq INTEGER PRIMARY KEY,
+  event_id TEXT NOT NULL,
+  custodian TEXT,
+  last_updated TEXT NOT NULL,
+  content TEXT NOT NULL
+);
+
 -- Change counters (StoreReader.stamp): caches of derived data compare them to stay current.
 CREATE TABLE IF NOT EXISTS stamps (key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 

@@ -16,6 +16,7 @@ import { claimJobs as claimJobsIn, getJob as getJobIn, listJobs as listJobsIn, u
 import { SqliteReader } from './reader';
 import { type Indexer, SqliteTx } from './tx';
 import { sqliteIndicatorQueries } from './report-sql';
+import { AuditJournalMover, planReachesAuditEvents } from './audit-journal';
 
 export type { Indexer } from './tx';
 
@@ -40,8 +41,14 @@ export interface SqliteStoreOptions {
   indexer?: Indexer;
 }
 
+/** The embedded store: the port, plus moving the audit journal on demand (migrations, tests). */
+export interface SqliteStore extends Store {
+  /** Stores every journaled audit event as an AuditEvent resource with its index rows. */
+  flushAudit(): Promise<void>;
+}
+
 /** Opens (creating when needed) the embedded store at `file`, or a throwaway one for ':memory:'. */
-export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
   const ephemeral = file === ':memory:';
   // ':memory:' still needs two connections (committed reads vs. the open unit of work), so it
   // lives in a private temporary file that close() removes.
@@ -74,12 +81,23 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       }
     });
 
+  const journal = new AuditJournalMover({
+    pending: () => committed.auditJournalPending(),
+    move: (limit) => unitOfWork(async () => tx.moveAuditJournal(limit)),
+  });
+  journal.start();
+  const audited = async <T>(reaches: boolean, read: () => Promise<T>): Promise<T> => {
+    if (reaches) await journal.drain();
+    return read();
+  };
+
   return {
     kind: 'sqlite',
-    read: (type, id) => committed.read(type, id),
-    vread: (type, id, v) => committed.vread(type, id, v),
-    history: (q) => committed.history(q),
-    search: (plan) => committed.search(plan),
+    read: (type, id) => audited(type === 'AuditEvent', () => committed.read(type, id)),
+    vread: (type, id, v) => audited(type === 'AuditEvent', () => committed.vread(type, id, v)),
+    history: (q) => audited(!q.type || q.type === 'AuditEvent', () => committed.history(q)),
+    search: (plan) => audited(planReachesAuditEvents(plan), () => committed.search(plan)),
+    flushAudit: () => journal.drain(),
     enrolments: (patientId) => committed.enrolments(patientId),
     stamp: (key) => committed.stamp(key),
     unitOfWork,
@@ -102,6 +120,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     },
     async close() {
       if (closed) return;
+      journal.stop();
+      // A cleanly closed file holds no journal (backups and migrations read the resource tables).
+      await journal.drain().catch(() => undefined);
       // Wait for the unit of work in progress, then close.
       await mutex.run(async () => {
         closed = true;

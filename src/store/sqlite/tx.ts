@@ -2,9 +2,9 @@
 import { checkIfMatch, dropUndefined, nextInstant } from '../versioning';
 import { enqueueJob } from './jobs';
 import type Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { GENESIS_HASH, linkHash } from '../../audit/chain';
+import { newAuditEventId } from '../../audit/event-id';
 import { type Job, type PseudonymKind, type StoreTx, type StoredVersion, type WriteOptions } from '../port';
 import type { IndexRows } from '../../search/index-rows';
 import { IndexWriter } from './index-write';
@@ -119,14 +119,41 @@ export class SqliteTx extends SqliteReader implements StoreTx {
     return (this.sql.get('SELECT patient_id FROM pseudonyms WHERE kind = ? AND key = ?').get(kind, key) as { patient_id: string } | undefined)?.patient_id;
   }
 
+  /**
+   * Appends the event to the hash chain and the audit journal: two appended rows, no index rows.
+   * The event becomes a searchable AuditEvent resource when the journal is moved into the
+   * resource tables (`moveAuditJournal`), in batches off the request path.
+   */
   async appendAudit(event: AuditEvent, custodian?: string): Promise<StoredVersion> {
-    const { version, content } = this.putContent({ ...event, id: randomUUID() }, { custodian, method: 'POST' });
+    const id = newAuditEventId();
+    const lastUpdated = nextInstant(undefined);
+    const stored = { ...event, id, meta: { ...event.meta, versionId: '1', lastUpdated } } as AuditEvent & { id: string };
+    const content = JSON.stringify(stored);
     const head = this.sql.get('SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     const seq = (head?.seq ?? 0) + 1;
     const hash = linkHash(head?.hash ?? GENESIS_HASH, content);
-    this.sql.get('INSERT INTO audit_chain (seq, event_id, prev_hash, hash) VALUES (?, ?, ?, ?)').run(seq, version.id, head?.hash ?? GENESIS_HASH, hash);
+    this.sql.get('INSERT INTO audit_chain (seq, event_id, prev_hash, hash) VALUES (?, ?, ?, ?)').run(seq, id, head?.hash ?? GENESIS_HASH, hash);
+    this.sql.get('INSERT INTO audit_journal (seq, event_id, custodian, last_updated, content) VALUES (?, ?, ?, ?, ?)').run(seq, id, custodian ?? null, lastUpdated, content);
     this.sql.get("INSERT INTO meta (key, value) VALUES ('audit_head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(`${seq}:${hash}`);
-    return version;
+    return dropUndefined({ type: 'AuditEvent', id, resource: stored, versionId: '1', lastUpdated, deleted: false, method: 'POST' as const, custodian });
+  }
+
+  /**
+   * Stores up to `limit` journaled events as AuditEvent resources (version, resource row, index
+   * rows), keeping the exact JSON the chain hashed; returns how many were moved.
+   */
+  moveAuditJournal(limit: number): number {
+    const rows = this.sql
+      .get('SELECT seq, event_id, custodian, last_updated, content FROM audit_journal ORDER BY seq LIMIT ?')
+      .all(limit) as { seq: number; event_id: string; custodian: string | null; last_updated: string; content: string }[];
+    if (!rows.length) return 0;
+    for (const r of rows) {
+      const meta = { versionId: '1', lastUpdated: r.last_updated, deleted: false, method: 'POST', custodian: r.custodian ?? undefined } as const;
+      const rid = this.write('AuditEvent', r.event_id, undefined, meta, r.content);
+      this.index.write(rid, 'AuditEvent', this.indexer(JSON.parse(r.content) as Resource), true);
+    }
+    this.sql.get('DELETE FROM audit_journal WHERE seq <= ?').run(rows[rows.length - 1]!.seq);
+    return rows.length;
   }
 
   async erasePatient(patientId: string): Promise<number> {
