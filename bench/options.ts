@@ -22,6 +22,8 @@ export interface BenchOptions {
   inPlace: boolean;
   /** Organisation of the clinician the scenarios act as (clinic-1, or e.g. community-1). */
   org: string;
+  /** Run the servers from TypeScript through tsx instead of compiling them first. */
+  source: boolean;
 }
 
 function flag(argv: string[], name: string): string | undefined {
@@ -39,7 +41,7 @@ function whole(argv: string[], name: string, env: string, fallback: number, min:
   return Number(raw);
 }
 
-const KNOWN = new Set(['clients', 'seed', 'seconds', 'warmup', 'connections', 'only', 'profile', 'in-place', 'org']);
+const KNOWN = new Set(['clients', 'seed', 'seconds', 'warmup', 'connections', 'only', 'profile', 'in-place', 'org', 'source']);
 
 /** Parses and checks the flags; unknown flags are refused rather than silently ignored. */
 export function parseOptions(argv: string[]): BenchOptions {
@@ -56,5 +58,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     only: (flag(argv, 'only') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
     inPlace: argv.includes('--in-place'),
     org: flag(argv, 'org') ?? 'clinic-1',
+    source: argv.includes('--source'),
   };
 }

@@ -5,7 +5,7 @@
  * ranks functions and code areas by self time within the timed window of a scenario.
  */
 import { readFileSync } from 'node:fs';
-import { ROOT } from './server';
+import { BUILD_DIR, ROOT } from './server';
 
 interface CallFrame {
   functionName: string;
@@ -47,9 +47,17 @@ export interface ProfileSummary {
   areas: HotSpot[];
 }
 
+/** A compiled frame's URL as the TypeScript source it came from (lines are looked up by name). */
+function sourceUrl(url: string): string {
+  const build = `${BUILD_DIR}/`;
+  const at = url.indexOf(build);
+  if (at < 0) return url;
+  return `${url.slice(0, at)}${ROOT}/${url.slice(at + build.length).replace(/\.js$/, '.ts')}`;
+}
+
 /** The code area a frame belongs to: a package, a src/ folder, Node internals or a V8 pseudo-frame. */
 export function areaOf(frame: CallFrame): string {
-  const url = frame.url;
+  const url = sourceUrl(frame.url);
   if (!url) return frame.functionName.startsWith('(') ? frame.functionName : '(native)';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1]!;
@@ -67,7 +75,7 @@ const sourceCache = new Map<string, string[]>();
  */
 function location(frame: CallFrame): string {
   if (!frame.url) return '';
-  const path = frame.url.replace(/^file:\/\//, '');
+  const path = sourceUrl(frame.url).replace(/^file:\/\//, '');
   const rel = path.replace(`${ROOT}/`, '');
   if (!rel.endsWith('.ts')) return `${rel}:${frame.lineNumber + 1}`;
   if (!frame.functionName) return rel;

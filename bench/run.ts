@@ -27,9 +27,10 @@ installExitHandlers(() => {
 });
 
 /** Starts linkcare on the working copy, as in production (auth, policy and audit on). */
-function startLinkcare(db: { dir: string; file: string }, cpuProfileDir?: string): Promise<Target> {
+function startLinkcare(db: { dir: string; file: string }, o: BenchOptions, cpuProfileDir?: string): Promise<Target> {
   return startTarget('linkcare', 'src/server.ts', {
     readyPath: '/healthz',
+    source: o.source,
     ...(cpuProfileDir ? { cpuProfileDir } : {}),
     // Errors only (a handful of lines, no request logging): enough to explain a 500 in the table.
     logFile: SERVER_LOG,
@@ -97,9 +98,9 @@ async function fullRun(o: BenchOptions, command: string): Promise<void> {
   const started = new Date();
   const loadAverage = loadavg()[0]!.toFixed(2);
   const { db, sample, seed } = await prepare(o);
-  const express = await startTarget(EXPRESS, 'bench/baselines/express-hello.ts', { readyPath: '/' });
-  const node = await startTarget(NODE_HTTP, 'bench/baselines/node-hello.ts', { readyPath: '/' });
-  const linkcare = await startLinkcare(db);
+  const express = await startTarget(EXPRESS, 'bench/baselines/express-hello.ts', { readyPath: '/', source: o.source });
+  const node = await startTarget(NODE_HTTP, 'bench/baselines/node-hello.ts', { readyPath: '/', source: o.source });
+  const linkcare = await startLinkcare(db, o);
 
   const results: Measurement[] = [];
   for (const s of [helloScenario(EXPRESS, express), helloScenario(NODE_HTTP, node)]) results.push(await measureLoad(s, o));
@@ -135,7 +136,7 @@ async function profileRun(o: BenchOptions, command: string): Promise<void> {
   for (const pick of o.only.length ? o.only : ['read patient by id', 'transaction of']) {
     const dir = join(DATA_ROOT, 'profiles', pick.replace(/\W+/g, '-'));
     rmSync(dir, { recursive: true, force: true });
-    const linkcare = await startLinkcare(db, dir);
+    const linkcare = await startLinkcare(db, o, dir);
     const scenario = linkcareScenarios(linkcare, sample, pool).find((s) => s.name.toLowerCase().includes(pick));
     if (!scenario) throw new Error(`--only ${pick}: no such load scenario`);
     if (scenario.name.startsWith('update')) await pool.load(linkcare, authHeaders(['clinician'], sample.org), sample.patients.slice(-UPDATE_POOL));

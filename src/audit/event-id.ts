@@ -4,7 +4,7 @@
  * end of every B-tree keyed by id instead of on a random page of a tree of millions of rows.
  * The time an id reveals is already in the event (`recorded`).
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 let lastMs = 0;
 let counter = 0;
@@ -20,11 +20,9 @@ export function newAuditEventId(now: number = Date.now()): string {
     lastMs = now;
     counter = 0;
   }
-  const b = randomBytes(16);
-  b.writeUIntBE(now, 0, 6);
-  b[6] = 0x70 | (counter >> 8);
-  b[7] = counter & 0xff;
-  b[8] = 0x80 | (b[8]! & 0x3f);
-  const hex = b.toString('hex');
+  // randomUUID draws from a pooled buffer: much cheaper per call than randomBytes(16). Its last
+  // 16 hex digits already carry the RFC 9562 variant bits; the first 16 become time and counter.
+  const random = randomUUID().replace(/-/g, '');
+  const hex = `${now.toString(16).padStart(12, '0')}7${counter.toString(16).padStart(3, '0')}${random.slice(16)}`;
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
