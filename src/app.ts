@@ -75,6 +75,7 @@ export function createLinkcare(deps: AppDeps): Linkcare {
     operations,
     audit: new AuditGroupCommit(deps.store),
     rules: modules.flatMap((m) => m.rules ?? []),
+    searchRewrites: modules.flatMap((m) => m.searchRewrites ?? []),
     ready: Promise.resolve(),
   };
   const ready = seedModules(ctx, modules);

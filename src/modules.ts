@@ -5,7 +5,7 @@
  */
 import type { Express, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import type { FhirContext } from './fhir/context';
+import type { FhirContext, SearchRewrite } from './fhir/context';
 import type { OperationRegistry } from './fhir/operations';
 import type { WriteRule } from './fhir/rules';
 import type { Worker } from './jobs/workers';
@@ -39,6 +39,8 @@ export interface LinkcareModule {
   routes?(app: Express, host: ModuleHost): void;
   /** Idempotent seeding of knowledge resources (CodeSystems, ValueSets, Measures…) at start-up. */
   seed?(ctx: FhirContext, tx: StoreTx): Promise<void>;
+  /** Rewrites of a type's search query before it is parsed (parameters relative to the request). */
+  searchRewrites?: readonly SearchRewrite[];
 }
 
 /** Every module, configured, in rule order: profiles complete a resource before the policies check it. */

@@ -57,10 +57,21 @@ export interface FhirContext {
   audit: AuditGroupCommit;
   /** Write rules of the feature modules (src/fhir/rules.ts), in order. */
   rules: readonly WriteRule[];
+  /** Search query rewrites of the feature modules, applied in order to searches of their type. */
+  searchRewrites: readonly SearchRewrite[];
   /** Start-up seeding; requests wait for it. */
   ready: Promise<void>;
   /** Background workers of this instance, when running (kick one after enqueueing a job). */
   workers?: WorkerPool;
+}
+
+/**
+ * A module's rewrite of one type's search query before parsing, e.g. a parameter whose meaning
+ * depends on the request's clock, turned into a registered parameter with a value.
+ */
+export interface SearchRewrite {
+  type: string;
+  rewrite(query: QueryPairs, ctx: FhirContext, now: Date): QueryPairs;
 }
 
 /** The caller, or 401 when the request is not authenticated. */

@@ -4,6 +4,7 @@
  * as half-hour slots by the `available-at` search parameter (src/search/project-params.ts). Open now
  * is `available-at=<the current slot>` in the directory's time zone.
  */
+import type { SearchRewrite } from '../fhir/context';
 
 const DAY_CODES: Record<string, string> = { Mon: 'mon', Tue: 'tue', Wed: 'wed', Thu: 'thu', Fri: 'fri', Sat: 'sat', Sun: 'sun' };
 
@@ -25,3 +26,9 @@ export function slotOf(at: Date, timeZone = 'UTC'): string {
 export function rewriteOpenNow(query: [string, string][], now: Date, timeZone = 'UTC'): [string, string][] {
   return query.map(([k, v]) => (k === 'open-now' && v === 'true' ? ['available-at', slotOf(now, timeZone)] : [k, v]));
 }
+
+/** The directory's search rewrite: `open-now` is relative to the request's clock, in the configured time zone. */
+export const openNowRewrite: SearchRewrite = {
+  type: 'HealthcareService',
+  rewrite: (query, ctx, now) => rewriteOpenNow(query, now, ctx.config.directoryTimeZone),
+};

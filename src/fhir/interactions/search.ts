@@ -18,7 +18,6 @@ import { SUPPORTED_TYPES, isSupportedType } from '../resource-types';
 import { pageLinks } from '../links';
 import { queryEntry, withConsents } from '../../audit/entries';
 import { resolveValueSets, storedValueSets } from '../../search/value-sets';
-import { rewriteOpenNow } from '../../referrals/directory';
 
 interface SearchScope {
   types: string[];
@@ -69,8 +68,8 @@ async function searchBundle(ctx: FhirContext, req: FhirRequest, scope: SearchSco
 /** GET [type]?… and POST [type]/_search (form parameters merged by the HTTP layer). */
 export function search(ctx: FhirContext, req: FhirRequest, type: string): Promise<FhirResponse> {
   assertAllowed(principalOf(req), type, 's');
-  // `open-now` is relative to the request's clock: it becomes `available-at=<now>` (src/referrals/directory.ts).
-  const query = type === 'HealthcareService' ? rewriteOpenNow(req.query, new Date(), ctx.config.directoryTimeZone) : req.query;
+  const now = new Date();
+  const query = ctx.searchRewrites.filter((r) => r.type === type).reduce((q, r) => r.rewrite(q, ctx, now), req.query);
   return searchBundle(ctx, req, { types: [type], path: type }, query);
 }
 
