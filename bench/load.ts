@@ -31,6 +31,11 @@ export interface LoadScenario {
   onResponse?(status: number, headers: Record<string, string | string[]>): void;
   /** Extra sanity check of the first response body; returns a problem or undefined. */
   checkBody?(body: string): string | undefined;
+  /**
+   * Connections for this scenario instead of the run's: 1 measures a request's own latency, where
+   * under 10 connections p95 is mostly time spent queued behind the other nine.
+   */
+  connections?: number;
 }
 
 /** What a scenario measured. */
@@ -54,6 +59,8 @@ export interface Measurement {
   note?: string;
   /** The target this ran against (baselines are looked up by it). */
   target: string;
+  /** Set when the scenario ran on its own number of connections (its req/s is then not comparable). */
+  connections?: number;
 }
 
 /** Nearest-rank percentile over sorted samples. */

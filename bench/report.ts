@@ -46,7 +46,11 @@ export function checkTargets(results: Measurement[], facts: RunFacts): TargetChe
   const express = find(results, EXPRESS)?.reqPerSec;
   const read = find(results, 'read Patient by id');
   const tx = results.find((r) => r.name.startsWith('transaction of'));
-  const tokens = results.filter((r) => r.name.startsWith('token search'));
+  // The latency target is judged on the one-connection rows (a request's own time) when they ran;
+  // the 10-connection rows are listed with them (their p95 is mostly queueing).
+  const allTokens = results.filter((r) => r.name.startsWith('token search'));
+  const single = allTokens.filter((r) => r.connections === 1);
+  const tokens = single.length ? single : allTokens;
   const indicators = results.find((r) => r.name.startsWith('all indicators'));
   const exp = results.find((r) => r.name.startsWith('$export'));
   const million = `${(facts.resourcesAtStart / 1e6).toFixed(2)}M resources`;
@@ -58,7 +62,7 @@ export function checkTargets(results: Measurement[], facts: RunFacts): TargetChe
     { target: 'ingest through transactions ≥ 5,000 resources/s', figure: tx?.resourcesPerSec === undefined ? 'not measured' : `${fixed(tx.resourcesPerSec, 0)} resources/s`, reached: tx?.resourcesPerSec === undefined ? undefined : tx.resourcesPerSec >= 5000 },
     {
       target: 'token search p95 < 20 ms at 1M resources',
-      figure: worstToken === undefined ? 'not measured' : `${tokens.map((t) => `${t.name.replace('token search: ', '')} ${t.samples ? `${fixed(t.p95Ms, 1)} ms` : 'failed'}`).join('; ')} (at ${million})`,
+      figure: worstToken === undefined ? 'not measured' : `${allTokens.map((t) => `${t.name.replace('token search: ', '')} ${t.samples ? `${fixed(t.p95Ms, 1)} ms` : 'failed'}`).join('; ')} (at ${million}; judged on ${single.length ? 'the 1-connection rows' : 'these'})`,
       reached: worstToken === undefined ? undefined : worstToken < 20 && facts.resourcesAtStart >= 1e6 ? true : worstToken >= 20 ? false : undefined,
     },
     {
@@ -99,7 +103,7 @@ export function renderReport(results: Measurement[], facts: RunFacts): string {
     const flag = r.non2xx > 0 || r.errors > 0 ? ' ⚠' : '';
     lines.push(
       `| ${r.name}${flag} | ${fixed(r.reqPerSec, 0)} | ${fixed(r.resourcesPerSec, 0)} | ${fixed(r.medianMs, 2)} | ${fixed(r.p95Ms, 2)} | ` +
-        `${ratio(r.reqPerSec, express)} | ${ratio(r.reqPerSec, node)} | ${fixed(r.peakRssKb / 1024, 0)} | ${r.non2xx} / ${r.errors} |`,
+        `${r.connections ? '— | — |' : `${ratio(r.reqPerSec, express)} | ${ratio(r.reqPerSec, node)} |`} ${fixed(r.peakRssKb / 1024, 0)} | ${r.non2xx} / ${r.errors} |`,
     );
   }
   lines.push('', '| scenario | one request | notes |', '|---|---|---|');

@@ -61,11 +61,12 @@ async function measureLoad(s: LoadScenario, o: BenchOptions): Promise<Measuremen
       statusCodes: { [status]: 1 }, peakRssKb: await s.target.rss.peakKb(), note: `not measured: the sanity request got ${status === 'error' ? 'an error' : `status ${status}`} (cause in bench/.data/server-errors.log)`,
     };
   }
-  if (o.warmup > 0) await runLoad(s, o.warmup, o.connections);
+  const connections = s.connections ?? o.connections;
+  if (o.warmup > 0) await runLoad(s, o.warmup, connections);
   await s.target.rss.reset();
   log(`measuring ${s.name} for ${o.seconds} s`);
-  const m = await runLoad(s, o.seconds, o.connections);
-  return { ...m, peakRssKb: await s.target.rss.peakKb() };
+  const m = await runLoad(s, o.seconds, connections);
+  return { ...m, peakRssKb: await s.target.rss.peakKb(), ...(s.connections ? { connections } : {}) };
 }
 
 /** A one-shot or sequential scenario with its own RSS window. */

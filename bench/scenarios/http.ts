@@ -115,6 +115,18 @@ export function linkcareScenarios(target: Target, sample: Sample, pool: VersionP
       checkBody: isBundle('searchset'),
     },
     {
+      name: 'token search: Patient by client code, 1 connection', shape: 'the same, one request at a time', target, expectStatus: 200,
+      resourcesPerRequest: 1, headers: clinician, connections: 1,
+      next: () => ({ path: `/fhir/Patient?identifier=${encodeURIComponent(`${CLIENT_CODE_SYSTEM}|${code()}`)}` }),
+      checkBody: (body) => (JSON.parse(body).entry?.length === 1 ? undefined : 'expected exactly one Patient'),
+    },
+    {
+      name: 'token search: Observation by common test code, 1 connection', shape: 'the same, one request at a time', target,
+      expectStatus: 200, resourcesPerRequest: 20, headers: clinician, connections: 1,
+      next: () => ({ path: `/fhir/Observation?code=${encodeURIComponent(COMMON_TEST)}&_count=20` }),
+      checkBody: isBundle('searchset'),
+    },
+    {
       name: 'two-level chained search', shape: 'GET /fhir/Task?focus:ServiceRequest.subject:Patient.identifier={code}', target,
       expectStatus: 200, resourcesPerRequest: 0, headers: clinician,
       next: () => ({ path: `/fhir/Task?focus:ServiceRequest.subject:Patient.identifier=${encodeURIComponent(referral())}` }),
