@@ -1,10 +1,15 @@
 /**
  * Export throughput (resources/s) against baselines measured in the same run on the same rows:
  *   raw SQL    — reading every current version's JSON straight from SQLite, no paging, no policy;
- *   port pages — the store port's keyset pages with the clinician's visibility, as the worker reads;
+ *   port pages — the store port's keyset pages with the clinician's visibility, in the worker's
+ *                (lastUpdated, rid) order;
  *   export     — the export worker (pages + NDJSON files + progress commits), identified and
- *                de-identified.
- * Run: `npx tsx bench/export.ts` (BENCH_EXPORT_CLIENTS, BENCH_EXPORT_OBS_PER_CLIENT to resize).
+ *                de-identified; identified also with the raw page reader
+ *                (src/store/sqlite/export-pages.ts) attached to the store, as the SQLite store does
+ *                once it offers `exportPage` (until then the bench attaches it on its own connection).
+ * Run: `npx tsx bench/export.ts` (BENCH_EXPORT_CLIENTS, BENCH_EXPORT_OBS_PER_CLIENT to resize;
+ * BENCH_EXPORT_RUNS=n times each scenario n times and keeps the fastest, for a noisy machine;
+ * BENCH_EXPORT_PAGE_SIZE overrides the worker's page size).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,9 +31,15 @@ import { createExportModule } from '../src/export/module';
 import { DEFAULT_OPTIONS } from '../src/export/options';
 import { EXPORT_QUEUE } from '../src/export/job';
 import { runExportTurn } from '../src/export/worker';
+import { timeWhere } from '../src/export/scope';
+import { sqliteExportPages } from '../src/store/sqlite/export-pages';
+import type { Store } from '../src/store/port';
+import type { Predicate, SearchPlan } from '../src/search/plan';
+import { parseDateRange } from '../src/search/ranges';
 
 const CLIENTS = Number(process.env.BENCH_EXPORT_CLIENTS ?? 2000);
 const OBS = Number(process.env.BENCH_EXPORT_OBS_PER_CLIENT ?? 10);
+const RUNS = Math.max(1, Number(process.env.BENCH_EXPORT_RUNS ?? 1));
 const ORG = 'org-1';
 const BASE = 'http://localhost:8080/fhir';
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
@@ -40,7 +51,7 @@ async function main(): Promise<void> {
   const registry = loadSearchRegistry();
   const store = openSqliteStore(file, { indexer: createIndexer(registry, BASE) });
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: `sqlite:${file}`, BASE_URL: BASE, DATA_DIR: dir, LOG_LEVEL: 'silent', AUTH_JWT_SECRET: SECRET, PSEUDONYM_KEY: Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 53 + 7) % 256)).toString('base64') });
-  const options = { ...DEFAULT_OPTIONS, pagesPerTurn: 1_000_000 };
+  const options = { ...DEFAULT_OPTIONS, pagesPerTurn: 1_000_000, ...(process.env.BENCH_EXPORT_PAGE_SIZE ? { pageSize: Number(process.env.BENCH_EXPORT_PAGE_SIZE) } : {}) };
   const modules = MODULES.map((m) => (m.name === 'export' ? createExportModule(options) : m));
   const linkcare = createLinkcare({ config, store, registry, modules, workers: false, logger: pino({ level: 'silent' }) });
   try {
@@ -64,12 +75,16 @@ async function main(): Promise<void> {
     const total = CLIENTS * (1 + OBS);
     const rows: [string, number, number][] = [];
     const timed = async (name: string, run: () => Promise<number>) => {
-      const t0 = performance.now();
-      const n = await run();
-      const s = (performance.now() - t0) / 1000;
-      if (n !== total) throw new Error(`${name}: ${n} resources, expected ${total}`);
-      rows.push([name, n, n / s]);
-      log(`${name}: ${n} in ${s.toFixed(2)} s`);
+      let best = 0;
+      for (let i = 0; i < RUNS; i++) {
+        const t0 = performance.now();
+        const n = await run();
+        const s = (performance.now() - t0) / 1000;
+        if (n !== total) throw new Error(`${name}: ${n} resources, expected ${total}`);
+        best = Math.max(best, n / s);
+        log(`${name}: ${n} in ${s.toFixed(2)} s`);
+      }
+      rows.push([name, total, best]);
     };
 
     await timed('raw SQL read + JSON.parse (baseline)', async () => {
@@ -84,19 +99,44 @@ async function main(): Promise<void> {
       return n;
     });
     const principal = { sub: 'bench', org: ORG, roles: ['clinician' as Role] };
-    await timed('port pages, 500/page (baseline)', async () => {
+    await timed(`port pages, ${options.pageSize}/page (baseline)`, async () => {
       let n = 0;
+      const window = timeWhere({ transactionTime: new Date().toISOString() });
       for (const type of ['Patient', 'Observation']) {
         let cursor: string | undefined;
+        let from: Predicate[] = [];
         do {
-          const page = await store.search({ types: [type], where: [], sort: [], count: 500, total: 'none', visibility: visibility(principal), ...(cursor ? { cursor } : {}) });
+          const page = await store.search({
+            types: [type], where: [...window, ...from], sort: [{ param: '_lastUpdated', descending: false }], count: options.pageSize, total: 'none',
+            visibility: visibility(principal), ...(cursor ? { cursor } : {}),
+          });
           n += page.matches.length;
           cursor = page.nextCursor;
+          // The worker's lower bound: where the index range of the next page starts (src/export/page.ts).
+          const last = page.matches[page.matches.length - 1]?.lastUpdated;
+          from = last ? [{ kind: 'lastUpdated', prefix: 'ge', range: parseDateRange(last)! }] : [];
         } while (cursor);
       }
       return n;
     });
-    for (const [name, roles] of [['export, identified', ['clinician']], ['export, de-identified', ['reporting']]] as [string, Role[]][]) {
+    const rawReader = new Database(file, { readonly: true });
+    const withRaw = (on: boolean) => {
+      // As the SQLite store will wire it: the audit journal drained first when AuditEvents are read.
+      const pages = sqliteExportPages(rawReader);
+      const exportPage = async (plan: SearchPlan) => {
+        if (plan.types.includes('AuditEvent')) await store.flushAudit();
+        return pages(plan);
+      };
+      if (on) Object.assign(store, { exportPage });
+      else delete (store as Store & { exportPage?: unknown }).exportPage;
+    };
+    const scenarios: [string, Role[], boolean][] = [
+      ['export, identified', ['clinician'], false],
+      ['export, identified, raw pages', ['clinician'], true],
+      ['export, de-identified', ['reporting'], false],
+    ];
+    for (const [name, roles, raw] of scenarios) {
+      withRaw(raw);
       await timed(name, async () => {
         const token = signDevToken(SECRET, { sub: `bench-${roles[0]}`, org: ORG, roles });
         const res = await request(linkcare.app).get('/fhir/$export?_type=Patient,Observation').set({ Authorization: `Bearer ${token}`, Prefer: 'respond-async' });
@@ -110,6 +150,8 @@ async function main(): Promise<void> {
         return (done!.result as { manifest: { output: { count: number }[] } }).manifest.output.reduce((s, o) => s + o.count, 0);
       });
     }
+    withRaw(false);
+    rawReader.close();
     const base = rows[0]![2];
     console.log(`\n| scenario (${total} resources) | resources/s | vs raw SQL |\n|---|---:|---:|`);
     for (const [name, , rate] of rows) console.log(`| ${name} | ${Math.round(rate)} | ${(rate / base).toFixed(2)}× |`);

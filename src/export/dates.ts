@@ -48,10 +48,13 @@ export function monthOf(value: string): string {
   return m[2] === undefined ? m[1]! : `${m[1]}-${m[2]}`;
 }
 
-/** The date rule for one resource: shift by the client's offset, or by month; no client → month. */
-export function dateRule(handling: DateHandling, key: Buffer, clientId: string | undefined): (value: string) => string {
+/**
+ * The date rule for one resource: shift by the client's offset, or by month; no client → month.
+ * `known`, when given, is the client's offset already computed (clientShiftDays).
+ */
+export function dateRule(handling: DateHandling, key: Buffer, clientId: string | undefined, known?: number): (value: string) => string {
   if (handling === 'shift' && clientId) {
-    const days = clientShiftDays(key, clientId);
+    const days = known ?? clientShiftDays(key, clientId);
     return (v) => shiftDate(v, days);
   }
   return monthOf;

@@ -15,7 +15,7 @@ import { createHmac } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import type { StoredVersion } from '../store/port';
 import { KEY_POPULATION_EXTENSION } from '../privacy/operations';
-import { dateRule, isFhirDate } from './dates';
+import { clientShiftDays, dateRule, isFhirDate } from './dates';
 import type { DateHandling } from './job';
 import { SITE_TYPES, siteRef } from './sites';
 
@@ -59,6 +59,25 @@ export interface DeidentifyContext {
   dates: DateHandling;
   /** Whether a site (`Organization/id` …) is large enough to be named. */
   isLargeSite(ref: string): boolean;
+  /**
+   * Keyed hashes already computed for this export (pseudonymous ids, date shifts). A page repeats
+   * the same clients and references, and each hash costs an HMAC; the caller bounds its life (a page).
+   */
+  memo?: Map<string, string | number>;
+}
+
+/** `compute()` once per memo key. */
+function remembered<T extends string | number>(c: DeidentifyContext, key: string, compute: () => T): T {
+  const known = c.memo?.get(key) as T | undefined;
+  if (known !== undefined) return known;
+  const value = compute();
+  c.memo?.set(key, value);
+  return value;
+}
+
+/** pseudoId through the context's memo. */
+function pseudoIdIn(c: DeidentifyContext, type: string, id: string): string {
+  return remembered(c, `id|${type}/${id}`, () => pseudoId(c.key, type, id));
 }
 
 /** A generalised site reference. */
@@ -81,7 +100,7 @@ function mapReference(ref: string, c: DeidentifyContext): string | typeof SMALL_
   // Absolute URLs, urn:uuid and '#contained' links lead nowhere in the export: dropped.
   if (!m) return undefined;
   const [, type, id] = m as unknown as [string, string, string];
-  return KEPT_ID_TYPES.has(type) ? `${type}/${id}` : `${type}/${pseudoId(c.key, type, id)}`;
+  return KEPT_ID_TYPES.has(type) ? `${type}/${id}` : `${type}/${pseudoIdIn(c, type, id)}`;
 }
 
 function keyPopulationOnly(extensions: unknown): unknown[] | undefined {
@@ -150,12 +169,13 @@ export function deidentify(v: StoredVersion, c: DeidentifyContext): Resource | u
   const directory = SITE_TYPES.has(v.type);
   if (directory && !c.isLargeSite(`${v.type}/${v.id}`)) return undefined;
   const client = v.type === 'Patient' ? v.id : v.patient;
-  const date = dateRule(c.dates, c.key, client);
+  const days = c.dates === 'shift' && client ? remembered(c, `shift|${client}`, () => clientShiftDays(c.key, client)) : undefined;
+  const date = dateRule(c.dates, c.key, client, days);
   const source = v.type === 'Patient' ? patientBody(v.resource as unknown as Record<string, unknown>) : (v.resource as unknown as Record<string, unknown>);
   const { resourceType: _type, id: _id, ...rest } = source;
   // A year stays a year under both rules, so the birth year survives as cut above.
   const body = (scrubObject(rest, directory, date, c) ?? {}) as Record<string, unknown>;
-  const id = directory || KEPT_ID_TYPES.has(v.type) ? v.id : pseudoId(c.key, v.type, v.id);
+  const id = directory || KEPT_ID_TYPES.has(v.type) ? v.id : pseudoIdIn(c, v.type, v.id);
   const out: Record<string, unknown> = { resourceType: v.type, id, ...body };
   if (v.type === 'Patient') out.identifier = [{ system: EXPORT_TOKEN_SYSTEM, value: clientToken(c.key, v.id) }];
   return out as unknown as Resource;

@@ -51,6 +51,12 @@ export interface ExportProgress {
   typeIndex: number;
   chunkIndex: number;
   cursor?: string;
+  /**
+   * lastUpdated of the last resource written for the current type: pages run in (lastUpdated, rid)
+   * order and start their index range here. Absent with a cursor only in jobs recorded before that
+   * order was introduced; those finish their type in the old (rid) order.
+   */
+  after?: string;
   files: Record<string, FileProgress>;
   /** Resources left out by de-identification (small sites' directory entries). */
   withheld: number;

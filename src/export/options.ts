@@ -10,6 +10,12 @@ export interface ExportOptions {
   pageSize: number;
   /** Pages per turn; then the job goes back to the queue so other jobs and instances get a go. */
   pagesPerTurn: number;
+  /**
+   * Least time between two progress records within a turn (each flushes the files to disk first,
+   * and costs an fsync and a job write). A turn also records at its end. A crash repeats at most
+   * this much work, never writes it twice (files are cut back to the recorded lengths).
+   */
+  commitMs: number;
   /** How long a claimed job is this instance's before another may resume it. */
   leaseMs: number;
   /** How often idle workers look for jobs. */
@@ -27,6 +33,7 @@ export interface ExportOptions {
 export const DEFAULT_OPTIONS: ExportOptions = {
   pageSize: 500,
   pagesPerTurn: 50,
+  commitMs: 1000,
   leaseMs: 60_000,
   pollMs: 2_000,
   retentionMs: 24 * 3600_000,

@@ -4,6 +4,9 @@
  * whether to write and record it.
  */
 import type { FhirContext } from '../fhir/context';
+import type { Predicate, SearchPlan, SortKey } from '../search/plan';
+import type { Store } from '../store/port';
+import { parseDateRange } from '../search/ranges';
 import type { ExportOptions } from './options';
 import type { ExportPayload, ExportProgress } from './job';
 import { levelWhere, timeWhere } from './scope';
@@ -12,9 +15,33 @@ import { isLargeSite, resolveSites, sitesIn } from './sites';
 
 export interface PageStep {
   type: string;
+  /** NDJSON lines (without their newlines), one resource each. */
   lines: string[];
   withheld: number;
   next: ExportProgress;
+}
+
+/**
+ * A store's optional raw page reader (src/store/sqlite/export-pages.ts): a search's matches as
+ * their stored JSON text. Identified exports write resources as stored, so with it they skip a
+ * JSON.parse and a JSON.stringify per resource; stores without it are read through `search`.
+ */
+interface RawPages {
+  exportPage(plan: SearchPlan): Promise<{ matches: { lastUpdated: string; json: string }[]; nextCursor?: string }>;
+}
+
+function rawPages(store: Store): RawPages | undefined {
+  const candidate = store as Store & Partial<RawPages>;
+  return typeof candidate.exportPage === 'function' ? (candidate as RawPages) : undefined;
+}
+
+/**
+ * A stored JSON text as one NDJSON line. The store writes JSON.stringify output, which has no raw
+ * line breaks and is exactly what re-serialising the parsed resource gives; anything else (a text
+ * imported from elsewhere) is re-serialised so the file stays one resource per line.
+ */
+function asLine(json: string): string {
+  return json.includes('\n') || json.includes('\r') ? JSON.stringify(JSON.parse(json)) : json;
 }
 
 function chunksOf(payload: ExportPayload, size: number): number {
@@ -24,8 +51,59 @@ function chunksOf(payload: ExportPayload, size: number): number {
 /** The position after the current type (or chunk) is exhausted. */
 function advance(payload: ExportPayload, p: ExportProgress, size: number): ExportProgress {
   const chunk = p.chunkIndex + 1;
-  if (chunk < chunksOf(payload, size)) return { ...p, chunkIndex: chunk, cursor: undefined };
-  return { ...p, typeIndex: p.typeIndex + 1, chunkIndex: 0, cursor: undefined };
+  if (chunk < chunksOf(payload, size)) return { ...p, chunkIndex: chunk, cursor: undefined, after: undefined };
+  return { ...p, typeIndex: p.typeIndex + 1, chunkIndex: 0, cursor: undefined, after: undefined };
+}
+
+/**
+ * Pages run in (lastUpdated, rid) order: the store walks its (type, lastUpdated, rid) index from
+ * where the last page ended and stops after one page. In rid order the embedded store had no index
+ * to walk and sorted every match of the type again on each page (quadratic in the type's size).
+ * The set of resources is the same either way: the time window (timeWhere) and the visibility
+ * predicates decide it, not the order.
+ */
+const BY_TIME: SortKey[] = [{ param: '_lastUpdated', descending: false }];
+
+/** The order and extra bound of the page at `p`. */
+function pageOrder(p: ExportProgress): { sort: SortKey[]; where: Predicate[] } {
+  // A job recorded before pages ran in time order finishes its current type in rid order.
+  if (p.cursor !== undefined && p.after === undefined) return { sort: [], where: [] };
+  // lastUpdated ≥ the last one written is already implied by the cursor; stated as a range it is
+  // where the index scan starts. Only when the stored instant reads back as itself (store format).
+  const from = p.after === undefined ? undefined : parseDateRange(p.after);
+  return { sort: BY_TIME, where: from && from.low === p.after ? [{ kind: 'lastUpdated', prefix: 'ge', range: from }] : [] };
+}
+
+/** One page as NDJSON lines, with where the next one starts. */
+interface PageLines {
+  lines: string[];
+  withheld: number;
+  nextCursor: string | undefined;
+  /** lastUpdated of the page's last resource. */
+  lastUpdated: string | undefined;
+}
+
+/** Reads one page: stored JSON text as is (raw reader), re-serialised, or de-identified (with `key`). */
+async function readPage(ctx: FhirContext, payload: ExportPayload, plan: SearchPlan, options: ExportOptions, key?: Buffer): Promise<PageLines> {
+  const raw = key ? undefined : rawPages(ctx.store);
+  if (raw) {
+    const { matches, nextCursor } = await raw.exportPage(plan);
+    return { lines: matches.map((m) => asLine(m.json)), withheld: 0, nextCursor, lastUpdated: matches[matches.length - 1]?.lastUpdated };
+  }
+  const { matches, nextCursor } = await ctx.store.search(plan);
+  const lastUpdated = matches[matches.length - 1]?.lastUpdated;
+  if (!key) return { lines: matches.filter((v) => v.resource).map((v) => JSON.stringify(v.resource)), withheld: 0, nextCursor, lastUpdated };
+  const sites = (payload.sites ??= { clients: {}, orgOf: {} });
+  await resolveSites(ctx.store, sites, [...new Set(matches.flatMap((v) => (v.resource ? sitesIn(v.resource) : [])))]);
+  const context = { key, dates: payload.request.dateHandling, isLargeSite: (ref: string) => isLargeSite(sites, ref, options.smallSiteClients), memo: new Map() };
+  const lines: string[] = [];
+  let withheld = 0;
+  for (const v of matches) {
+    const out = deidentify(v, context);
+    if (out) lines.push(JSON.stringify(out));
+    else withheld++;
+  }
+  return { lines, withheld, nextCursor, lastUpdated };
 }
 
 /** Reads the next page; undefined when the export has nothing left. */
@@ -38,32 +116,23 @@ export async function nextPage(ctx: FhirContext, payload: ExportPayload, options
     const chunk = request.level === 'group' ? (payload.patients ?? []).slice(p.chunkIndex * options.patientChunk, (p.chunkIndex + 1) * options.patientChunk) : undefined;
     const where = levelWhere(ctx.registry, request.level, type, chunk);
     if (!where) {
-      p = { ...p, typeIndex: p.typeIndex + 1, chunkIndex: 0, cursor: undefined };
+      p = { ...p, typeIndex: p.typeIndex + 1, chunkIndex: 0, cursor: undefined, after: undefined };
       continue;
     }
-    const result = await ctx.store.search({
+    const order = pageOrder(p);
+    const plan: SearchPlan = {
       types: [type],
-      where: [...where, ...timeWhere(request)],
-      sort: [],
+      where: [...where, ...timeWhere(request), ...order.where],
+      sort: order.sort,
       count: options.pageSize,
       ...(p.cursor ? { cursor: p.cursor } : {}),
       total: 'none',
       visibility: request.visibility,
-    });
-    const next = result.nextCursor ? { ...p, cursor: result.nextCursor } : advance(payload, p, options.patientChunk);
-    if (!key) {
-      return { type, lines: result.matches.filter((v) => v.resource).map((v) => JSON.stringify(v.resource)), withheld: 0, next };
-    }
-    const sites = (payload.sites ??= { clients: {}, orgOf: {} });
-    await resolveSites(ctx.store, sites, [...new Set(result.matches.flatMap((v) => (v.resource ? sitesIn(v.resource) : [])))]);
-    const context = { key, dates: request.dateHandling, isLargeSite: (ref: string) => isLargeSite(sites, ref, options.smallSiteClients) };
-    const lines: string[] = [];
-    let withheld = 0;
-    for (const v of result.matches) {
-      const out = deidentify(v, context);
-      if (out) lines.push(JSON.stringify(out));
-      else withheld++;
-    }
-    return { type, lines, withheld, next };
+    };
+    const page = await readPage(ctx, payload, plan, options, key);
+    const next = page.nextCursor
+      ? { ...p, cursor: page.nextCursor, after: order.sort.length ? page.lastUpdated : undefined }
+      : advance(payload, p, options.patientChunk);
+    return { type, lines: page.lines, withheld: page.withheld, next };
   }
 }

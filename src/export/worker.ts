@@ -1,8 +1,8 @@
 /**
  * The export workers. A turn claims a job (atomically, in the store), writes up to `pagesPerTurn`
- * pages, recording progress after each, then puts the job back in the queue so that other jobs —
- * and other linkcare instances — get their turn. A job whose instance died is claimed again when its
- * lease runs out and resumes from its last recorded page.
+ * pages, recording progress at most every `commitMs` and at its end, then puts the job back in the
+ * queue so that other jobs — and other linkcare instances — get their turn. A job whose instance
+ * died is claimed again when its lease runs out and resumes from its last recorded page.
  */
 import type { Logger } from 'pino';
 import type { FhirContext } from '../fhir/context';
@@ -12,8 +12,8 @@ import type { Principal } from '../auth/principal';
 import { buildAuditEvent } from '../audit/events';
 import { type ExportOptions, exportDir, fileUrl } from './options';
 import { EXPIRY_QUEUE, EXPORT_QUEUE, type ExportPayload, type ExportResult, type Manifest, exportedCount } from './job';
-import { appendLines, fileName, removeFiles, restoreFiles } from './files';
-import { nextPage } from './page';
+import { OutputFiles, fileName, removeFiles, restoreFiles } from './files';
+import { type PageStep, nextPage } from './page';
 
 /** Failed turns (not crashes: those end in a lease expiry) before a job is given up. */
 const MAX_FAILURES = 3;
@@ -69,28 +69,44 @@ async function finish(ctx: FhirContext, job: Job, payload: ExportPayload, option
   await ctx.store.updateJob(job.id, { state: 'done', result, payload: kept, leaseUntil: null }, 'running');
 }
 
+/** Folds a written page into the job's progress (in memory until the next progress record). */
+function advanceProgress(payload: ExportPayload, step: PageStep, bytes: number): void {
+  const before = payload.progress.files[step.type] ?? { bytes: 0, count: 0 };
+  const files = step.lines.length ? { ...step.next.files, [step.type]: { bytes: before.bytes + bytes, count: before.count + step.lines.length } } : step.next.files;
+  payload.progress = { ...step.next, files, withheld: payload.progress.withheld + step.withheld };
+}
+
 /** One turn of one export job. */
 export async function runExportTurn(ctx: FhirContext, job: Job, log: Logger, options: ExportOptions): Promise<void> {
   const payload = job.payload as ExportPayload;
   const dir = exportDir(ctx.config, job.id);
   const key = payload.secret ? Buffer.from(payload.secret, 'base64') : undefined;
+  const out = new OutputFiles(dir);
   try {
     await restoreFiles(dir, payload.progress.files);
+    let recordedAt = Date.now();
     for (let pages = 0; pages < options.pagesPerTurn; pages++) {
       const step = await nextPage(ctx, payload, options, key);
-      if (!step) return (await stillOurs(ctx, job)) ? await finish(ctx, job, payload, options) : undefined;
+      if (!step) {
+        if (!(await stillOurs(ctx, job))) return;
+        await out.sync();
+        return await finish(ctx, job, payload, options);
+      }
       if (!(await stillOurs(ctx, job))) return;
-      const bytes = await appendLines(dir, step.type, step.lines);
-      const before = payload.progress.files[step.type] ?? { bytes: 0, count: 0 };
-      const files = step.lines.length ? { ...step.next.files, [step.type]: { bytes: before.bytes + bytes, count: before.count + step.lines.length } } : step.next.files;
-      payload.progress = { ...step.next, files, withheld: payload.progress.withheld + step.withheld };
+      advanceProgress(payload, step, await out.append(step.type, step.lines));
+      if (Date.now() - recordedAt < options.commitMs) continue;
+      // Files reach the disk before the progress that counts their bytes is recorded.
+      await out.sync();
       const saved = await ctx.store.updateJob(job.id, { payload, leaseUntil: later(options.leaseMs) }, 'running');
       if (!saved) {
         await stillOurs(ctx, job);
         return;
       }
+      recordedAt = Date.now();
     }
-    await ctx.store.updateJob(job.id, { state: 'queued', notBefore: new Date().toISOString(), leaseUntil: null }, 'running');
+    await out.sync();
+    // Progress and the requeue in one write; a job cancelled meanwhile stays cancelled.
+    await ctx.store.updateJob(job.id, { state: 'queued', payload, notBefore: new Date().toISOString(), leaseUntil: null }, 'running');
   } catch (err) {
     const failures = ((job.payload as { failures?: number }).failures ?? 0) + 1;
     log.warn({ queue: EXPORT_QUEUE, job: job.id, failures, err: err instanceof Error ? err.name : 'error' }, 'export turn failed');
@@ -102,6 +118,8 @@ export async function runExportTurn(ctx: FhirContext, job: Job, log: Logger, opt
       const retry = { ...(current?.payload as object), failures };
       await ctx.store.updateJob(job.id, { state: 'queued', payload: retry, notBefore: later(1000 * 2 ** failures), leaseUntil: null }, 'running');
     }
+  } finally {
+    await out.close();
   }
 }
 

@@ -133,6 +133,12 @@ export interface StoreReader {
   vread(type: string, id: string, versionId: string): Promise<StoredVersion | undefined>;
   history(query: HistoryQuery): Promise<HistoryPage>;
   search(plan: SearchPlan): Promise<SearchResult>;
+  /**
+   * Optional: a page of a search's matches as their stored JSON text, for identified bulk export
+   * (no parse and re-serialise per resource). Same matches, order and cursors as `search` of an
+   * unsorted plan, so the two continue each other.
+   */
+  exportPage?(plan: SearchPlan): Promise<{ matches: { type: string; id: string; lastUpdated: string; json: string }[]; nextCursor?: string }>;
   /** Organisations where a client is enrolled (who may see the client's Patient). */
   enrolments(patientId: string): Promise<string[]>;
   /**

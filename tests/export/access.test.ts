@@ -5,13 +5,14 @@ import { type Client, client, observation, organization } from './data';
 const A = 'org-a';
 const B = 'org-b';
 
-describe('export access', () => {
+// Both page readers: parsed search pages, and the SQLite raw page reader (stored JSON text).
+describe.each([['search pages', false], ['raw pages', true]])('export access (%s)', (_name, rawPages) => {
   let t: ExportApp;
   let a: Client[];
   let b: Client[];
   let bObs: string;
   beforeAll(async () => {
-    t = startExportApp();
+    t = startExportApp({ rawPages });
     await organization(t.as(['admin'], A), A);
     await organization(t.as(['admin'], B), B);
     a = [await client(t.as(['clinician'], A)), await client(t.as(['clinician'], A))];

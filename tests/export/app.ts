@@ -17,6 +17,9 @@ import { createExportModule } from '../../src/export/module';
 import { DEFAULT_OPTIONS, type ExportOptions } from '../../src/export/options';
 import { runExportTurn } from '../../src/export/worker';
 import { EXPORT_QUEUE } from '../../src/export/job';
+import Database from 'better-sqlite3';
+import { sqliteExportPages } from '../../src/store/sqlite/export-pages';
+import type { SearchPlan } from '../../src/search/plan';
 
 let validator: ReturnType<typeof createResourceValidator> | undefined;
 
@@ -36,9 +39,14 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'linkcare-export-'));
 }
 
-/** Starts an app; `file` reopens a store on disk, `workers: false` leaves turns to the test. */
-export function startExportApp(opts: { options?: Partial<ExportOptions>; workers?: boolean; dataDir?: string; file?: string } = {}): ExportApp {
+/**
+ * Starts an app; `file` reopens a store on disk, `workers: false` leaves turns to the test.
+ * `rawPages` attaches the SQLite raw page reader (src/store/sqlite/export-pages.ts) to the store on
+ * a read-only connection of its own, as the store offers it once `exportPage` is wired in.
+ */
+export function startExportApp(opts: { options?: Partial<ExportOptions>; workers?: boolean; dataDir?: string; file?: string; rawPages?: boolean } = {}): ExportApp {
   const dataDir = opts.dataDir ?? tempDir();
+  const file = opts.file ?? (opts.rawPages ? join(dataDir, 'linkcare.sqlite') : ':memory:');
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: 'sqlite::memory:',
@@ -50,7 +58,17 @@ export function startExportApp(opts: { options?: Partial<ExportOptions>; workers
     RATE_LIMIT_PER_MINUTE: '1000000',
   });
   const registry = testRegistry();
-  const store = openSqliteStore(opts.file ?? ':memory:', { indexer: createIndexer(registry, BASE) });
+  const store = openSqliteStore(file, { indexer: createIndexer(registry, BASE) });
+  const rawReader = opts.rawPages ? new Database(file, { readonly: true }) : undefined;
+  if (rawReader) {
+    const pages = sqliteExportPages(rawReader);
+    // As the store's own search does: journaled audit events become AuditEvents before a read that may return them.
+    const exportPage = async (plan: SearchPlan) => {
+      if (plan.types.includes('AuditEvent')) await store.flushAudit();
+      return pages(plan);
+    };
+    Object.assign(store, { exportPage });
+  }
   const options: ExportOptions = { ...DEFAULT_OPTIONS, pageSize: 2, pagesPerTurn: 1000, pollMs: 50, ...opts.options };
   const modules = MODULES.map((m) => (m.name === 'export' ? createExportModule(options) : m));
   validator ??= createResourceValidator();
@@ -70,6 +88,7 @@ export function startExportApp(opts: { options?: Partial<ExportOptions>; workers
     },
     async close() {
       await linkcare.stop();
+      rawReader?.close();
       await store.close();
     },
   };

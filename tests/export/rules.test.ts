@@ -67,4 +67,18 @@ describe('deidentify', () => {
     expect(out.issued).toBeUndefined();
     expect(out.effectiveDateTime).toBe('2024-05');
   });
+
+  test('a page memo of keyed hashes changes nothing in the output and holds each client and reference once', () => {
+    const memo = new Map<string, string | number>();
+    const records = [
+      v({ resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1994-03' }),
+      ...[1, 2, 3].map((i) => v({ resourceType: 'Observation', id: `o${i}`, status: 'final', code: {}, subject: { reference: 'Patient/p1' }, effectiveDateTime: `2024-05-0${i}T10:00:00Z` }, 'p1')),
+      v({ resourceType: 'Observation', id: 'o9', status: 'final', code: {}, subject: { reference: 'Patient/p2' }, effectiveDateTime: '2024-05-09' }, 'p2'),
+    ];
+    for (const dates of ['shift', 'month'] as const) {
+      for (const r of records) expect(deidentify(r, { ...ctx, dates, memo })).toEqual(deidentify(r, { ...ctx, dates }));
+    }
+    expect([...memo.keys()].sort()).toEqual(['id|Observation/o1', 'id|Observation/o2', 'id|Observation/o3', 'id|Observation/o9', 'id|Patient/p1', 'id|Patient/p2', 'shift|p1', 'shift|p2']);
+    expect(memo.get('shift|p1')).toBe(clientShiftDays(key, 'p1'));
+  });
 });

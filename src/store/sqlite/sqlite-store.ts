@@ -17,6 +17,7 @@ import { SqliteReader } from './reader';
 import { type Indexer, SqliteTx } from './tx';
 import { sqliteIndicatorQueries } from './report-sql';
 import { AuditJournalMover, planReachesAuditEvents } from './audit-journal';
+import { sqliteExportPages } from './export-pages';
 
 export type { Indexer } from './tx';
 
@@ -65,6 +66,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const tx = new SqliteTx(writer, options.indexer ?? (() => emptyRows()));
   let closed = false;
   const indicatorQueries = sqliteIndicatorQueries(reader);
+  const exportPages = sqliteExportPages(reader);
 
   const unitOfWork = <T>(work: (tx: StoreTx) => Promise<T>): Promise<T> =>
     mutex.run(async () => {
@@ -97,6 +99,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     vread: (type, id, v) => audited(type === 'AuditEvent', () => committed.vread(type, id, v)),
     history: (q) => audited(!q.type || q.type === 'AuditEvent', () => committed.history(q)),
     search: (plan) => audited(planReachesAuditEvents(plan), () => committed.search(plan)),
+    exportPage: (plan) => audited(planReachesAuditEvents(plan), () => exportPages(plan)),
     flushAudit: () => journal.drain(),
     enrolments: (patientId) => committed.enrolments(patientId),
     stamp: (key) => committed.stamp(key),
