@@ -4,7 +4,7 @@
  * unit of work, so an event never names a client by Patient id.
  */
 import type { StoreReader, StoreTx } from '../store/port';
-import { CLIENT_CODE_SYSTEM } from '../privacy/client-code';
+import { CLIENT_CODE_SYSTEM, clientCodeMemoKey } from '../privacy/client-code';
 import { type AuditContext, type AuditEntry, buildAuditEvent } from './events';
 
 /** The entries a request has collected but not yet written. */
@@ -26,7 +26,7 @@ export class AuditTrail {
     if (!this.pending.length) return;
     const entries = this.pending;
     this.pending = [];
-    const codes = await clientCodes(tx, entries.flatMap((e) => e.patientIds ?? []));
+    const codes = await clientCodes(tx, entries.flatMap((e) => e.patientIds ?? []), tx.memo);
     const custodian = this.context.principal?.org;
     for (const entry of mergeEntries(entries)) await tx.appendAudit(buildAuditEvent(this.context, entry, codes), custodian);
   }
@@ -72,9 +72,15 @@ export function mergeEntries(entries: AuditEntry[]): AuditEntry[] {
   return out;
 }
 
-async function clientCodes(store: StoreReader, patientIds: string[]): Promise<Map<string, string>> {
+/** Codes of the clients, from the unit of work's memo when a write left them there, else from their Patients. */
+async function clientCodes(store: StoreReader, patientIds: string[], memo?: Map<string, unknown>): Promise<Map<string, string>> {
   const codes = new Map<string, string>();
   for (const id of new Set(patientIds)) {
+    const remembered = memo?.get(clientCodeMemoKey(id));
+    if (typeof remembered === 'string') {
+      codes.set(id, remembered);
+      continue;
+    }
     const p = await store.read('Patient', id);
     const code = (p?.resource as { identifier?: { system?: string; value?: string }[] } | undefined)?.identifier?.find(
       (i) => i.system === CLIENT_CODE_SYSTEM,

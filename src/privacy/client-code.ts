@@ -20,6 +20,13 @@ export const CLIENT_CODE_SYSTEM = 'https://linkcare.example.org/fhir/sid/client-
 /** Bits of randomness in a client code (10 symbols × 5 bits); the check symbol adds none. */
 export const CLIENT_CODE_BITS = 50;
 
+/**
+ * Key of a client's code in a unit of work's memo (StoreTx.memo): a write that has just read the
+ * client's Patient leaves the code there, so the audit trail of the same unit names the client
+ * without reading and parsing the Patient again.
+ */
+export const clientCodeMemoKey = (patientId: string): string => `client-code:${patientId}`;
+
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const PAYLOAD_SYMBOLS = 10;
 const CODE_SYMBOLS = PAYLOAD_SYMBOLS + 1;

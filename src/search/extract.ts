@@ -11,10 +11,10 @@
  */
 import { evalFhirPathTyped, parseFhirPath, type FhirPathAtom, type TypedValue } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
-import { emptyRows, normalizeString, type CompositeRow, type IndexRows } from './index-rows';
-import { parseDateRange } from './ranges';
+import { normalizeString, type CompositeRow, type IndexRows } from './index-rows';
+import { RowSink as Sink } from './row-sink';
+import { isObj, quantitiesOf, rangesOf, referencedType, referencesOf, stringsOf, stripVersion, tokensOf } from './extract-values';
 import type { ParamDef } from './registry';
-import { toCanonical, UCUM_SYSTEM } from './ucum';
 
 export interface ExtractOptions {
   /** This server's FHIR base URL; absolute references under it are indexed as local ones. */
@@ -28,7 +28,6 @@ export interface ExtractOptions {
 type Obj = Record<string, unknown>;
 type Kind = Exclude<keyof IndexRows, 'composite'>;
 type RowOf<K extends keyof IndexRows> = Omit<IndexRows[K][number], 'param'>;
-type Token = RowOf<'token'>;
 /** `known` is set when the type came from a choice suffix (`valueQuantity`), the only types a cast can trust. */
 type Item = TypedValue & { known?: boolean };
 type Step = { k: 'child'; name: string } | { k: 'type' | 'resolve'; type: string } | { k: 'eq'; name: string; value: string };
@@ -44,6 +43,13 @@ interface Expr {
 interface Compiled {
   expr: Expr;
   components?: { type: CompositeRow['second']; expr: Expr }[];
+  /**
+   * The resource elements the fast path starts from (`code` for `Observation.code | …`): when the
+   * resource has none of them, directly or as a choice (`valueQuantity` for `value`), the parameter
+   * has no values and is skipped. Undefined when that cannot be known (Medplum's engine, a term
+   * that does not start with an element, or a presence test, which is `false` when absent).
+   */
+  gate?: string[];
 }
 
 interface Ctx {
@@ -54,14 +60,6 @@ interface Ctx {
 // The store keeps these as columns on the resource row.
 const COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
 const SECOND_TYPES = new Set<string>(['token', 'quantity', 'date', 'string']);
-const MIN_INSTANT = '0001-01-01T00:00:00.000Z';
-const MAX_INSTANT = '9999-12-31T23:59:59.999Z';
-const LOCAL_REF = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
-const URL_REF_TYPE = /\/([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
-const NAME_KEYS = ['text', 'family', 'given', 'prefix', 'suffix'];
-const ADDRESS_KEYS = ['line', 'city', 'district', 'state', 'postalCode', 'country'];
-const NAME_OR_ADDRESS = new Set([...NAME_KEYS, ...ADDRESS_KEYS, 'use', 'type', 'period', 'id', 'extension']);
 const PRIMITIVES = new Set([
   'boolean', 'integer', 'string', 'decimal', 'uri', 'url', 'canonical', 'base64Binary', 'instant', 'date', 'dateTime',
   'time', 'code', 'oid', 'id', 'markdown', 'unsignedInt', 'positiveInt', 'uuid',
@@ -85,6 +83,10 @@ const STEP_SYNTAX: [RegExp, (m: RegExpExecArray) => Step | null][] = [
   [/\s*\)/y, () => null],
 ];
 const compiledCache = new WeakMap<ParamDef, Compiled | null>();
+/** The last parameter list seen per resource type, with its compiled entries (the registry hands out copies). */
+const planCache = new Map<string, { params: ParamDef[]; plan: [ParamDef, Compiled][] }>();
+const SHORT_LIST = 4;
+let lastBase: { raw: string | undefined; trimmed: string | undefined } = { raw: undefined, trimmed: undefined };
 
 /**
  * Evaluates each parameter on the resource and returns its index rows, deduplicated.
@@ -93,11 +95,12 @@ const compiledCache = new WeakMap<ParamDef, Compiled | null>();
 export function extractIndexRows(resource: Resource, params: ParamDef[], opts: ExtractOptions = {}): IndexRows {
   const sink = new Sink();
   const root: Item = { type: resource.resourceType, value: resource, known: true };
-  const ctx: Ctx = { baseUrl: opts.baseUrl?.replace(/\/+$/, ''), fhirpathOnly: !!opts.fhirpathOnly };
-  for (const def of params) {
+  if (lastBase.raw !== opts.baseUrl) lastBase = { raw: opts.baseUrl, trimmed: opts.baseUrl?.replace(/\/+$/, '') };
+  const ctx: Ctx = { baseUrl: lastBase.trimmed, fhirpathOnly: !!opts.fhirpathOnly };
+  let present: Set<string> | undefined;
+  for (const [def, c] of planOf(resource.resourceType, params)) {
     try {
-      const c = compile(def);
-      if (!c) continue;
+      if (c.gate && !ctx.fhirpathOnly && !c.gate.some((name) => (present ??= presentNames(resource)).has(name))) continue;
       const values = evaluate(c.expr, root, ctx);
       if (c.components) extractComposite(def.code, c.components, values, sink, ctx);
       else for (const v of values) for (const row of CONVERT[def.type as Kind](v, ctx)) sink.push(def.type as Kind, { param: def.code, ...row });
@@ -106,6 +109,39 @@ export function extractIndexRows(resource: Resource, params: ParamDef[], opts: E
     }
   }
   return sink.rows;
+}
+
+/**
+ * The parameters that can give rows, compiled. A type's full list (the indexer's) is kept and reused
+ * while the caller passes the same definitions; short lists (patientOf asks one parameter at a
+ * time, between two full ones) are built each time so they do not evict it.
+ */
+function planOf(type: string, params: ParamDef[]): [ParamDef, Compiled][] {
+  const short = params.length <= SHORT_LIST;
+  const cached = short ? undefined : planCache.get(type);
+  if (cached && cached.params.length === params.length && cached.params.every((d, i) => d === params[i])) return cached.plan;
+  const plan: [ParamDef, Compiled][] = [];
+  for (const def of params) {
+    const c = compile(def);
+    if (c) plan.push([def, c]);
+  }
+  if (!short) planCache.set(type, { params: [...params], plan });
+  return plan;
+}
+
+/** The element names a resource has, choice elements also by their stem (`valueQuantity` → `value`). */
+function presentNames(resource: Resource): Set<string> {
+  const names = new Set<string>();
+  for (const key in resource) {
+    if ((resource as unknown as Obj)[key] === undefined) continue;
+    names.add(key);
+    // Choice suffixes start with a capital (CHOICE_SUFFIXES); any capital may start one.
+    for (let i = 1; i < key.length; i++) {
+      const ch = key.charCodeAt(i);
+      if (ch >= 65 && ch <= 90 && CHOICE_SUFFIXES.has(key.slice(i))) names.add(key.slice(0, i));
+    }
+  }
+  return names;
 }
 
 const CONVERT: { [K in Kind]: (v: Item, ctx: Ctx) => RowOf<K>[] } = {
@@ -150,21 +186,6 @@ function extractComposite(param: string, components: NonNullable<Compiled['compo
       }
     }
     for (const f of firsts) for (const s of seconds) sink.push('composite', { param, system: f.system, code: f.code, second: second.type, ...s });
-  }
-}
-
-/** Rows per kind of index, skipping exact repeats (the same code under `code` and `combo-code` is two rows, not four). */
-class Sink {
-  readonly rows = emptyRows();
-  private readonly seen = new Set<string>();
-
-  push<K extends keyof IndexRows>(kind: K, row: IndexRows[K][number]): void {
-    let key: string = kind;
-    // NUL cannot occur in FHIR strings, and \u0001 keeps null apart from the text 'null'.
-    for (const field in row) key += '\u0000' + (row[field as keyof typeof row] ?? '\u0001');
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
-    (this.rows[kind] as IndexRows[K][number][]).push(row);
   }
 }
 
@@ -231,6 +252,8 @@ function compile(def: ParamDef): Compiled | null {
   if (def.atom && def.expression && !COLUMN_PARAMS.has(def.code) && usable && (def.type as string) !== 'special') {
     c = { expr: compileExpr(def.expression, def.atom, def.base) };
     if (comps) c.components = comps.map((k) => ({ type: k.def.type as CompositeRow['second'], expr: compileExpr(k.expression, k.atom, null) }));
+    const terms = c.expr.fast;
+    if (terms && !c.expr.presence && terms.every((t) => t[0]?.k === 'child')) c.gate = [...new Set(terms.map((t) => (t[0] as { name: string }).name))];
   }
   compiledCache.set(def, c);
   return c;
@@ -285,142 +308,4 @@ function compileFast(expression: string, base: string | null): Step[][] | null {
 function fhirTypeName(t: string): string {
   const lower = t[0].toLowerCase() + t.slice(1);
   return PRIMITIVES.has(lower) ? lower : t;
-}
-
-// ---- value conversion, by shape ----
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(v: unknown): string | null {
-  return typeof v === 'string' && v !== '' ? v : null;
-}
-
-function normText(v: unknown): string | null {
-  const s = str(v);
-  return s === null ? null : normalizeString(s) || null;
-}
-
-function token(system: string | null, code: string | null, text: string | null, type?: Obj): Token {
-  const first = type && Array.isArray(type.coding) && isObj(type.coding[0]) ? type.coding[0] : undefined;
-  return { system, code, text, typeSystem: first ? str(first.system) : null, typeCode: first ? str(first.code) : null };
-}
-
-/** http://hl7.org/fhir/R4/search.html#token */
-function tokensOf(v: unknown): Token[] {
-  if (typeof v === 'string') return v ? [token(null, v, null)] : [];
-  if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) return [token(null, String(v), null)];
-  // Quantities and References carry `code`/`display` too, but are not tokens (Group.characteristic.value).
-  if (!isObj(v) || typeof v.value === 'number' || 'reference' in v || 'identifier' in v) return [];
-  if (Array.isArray(v.coding) || (typeof v.text === 'string' && v.code === undefined && v.value === undefined && v.system === undefined)) {
-    const ccText = normText(v.text);
-    const out: Token[] = [];
-    for (const coding of Array.isArray(v.coding) ? v.coding : []) {
-      if (!isObj(coding)) continue;
-      const code = str(coding.code);
-      const text = ccText ?? normText(coding.display);
-      if (code !== null || text !== null) out.push(token(str(coding.system), code, text));
-    }
-    if (!out.length && ccText !== null) out.push(token(null, null, ccText));
-    return out;
-  }
-  // Identifier and ContactPoint both keep the searchable value in `value`; only Identifier has a type.
-  const type = isObj(v.type) ? v.type : undefined;
-  const [code, text] = typeof v.value === 'string' ? [str(v.value), normText(type?.text)] : [str(v.code), normText(v.display)];
-  return code !== null || text !== null ? [token(str(v.system), code, text, typeof v.value === 'string' ? type : undefined)] : [];
-}
-
-/** http://hl7.org/fhir/R4/search.html#string */
-function stringsOf(tv: TypedValue): string[] {
-  const v: unknown = tv.value;
-  const out: string[] = [];
-  if (typeof v === 'string') out.push(v);
-  else if (isObj(v) && (tv.type === 'HumanName' || tv.type === 'Address' || Object.keys(v).every((k) => NAME_OR_ADDRESS.has(k)))) {
-    for (const key of [...NAME_KEYS, ...ADDRESS_KEYS]) {
-      for (const s of Array.isArray(v[key]) ? (v[key] as unknown[]) : [v[key]]) if (typeof s === 'string') out.push(s);
-    }
-  } else if (isObj(v)) collectLeaves(v, out);
-  return out;
-}
-
-function collectLeaves(v: unknown, out: string[]): void {
-  if (typeof v === 'string') out.push(v);
-  else if (Array.isArray(v)) for (const x of v) collectLeaves(x, out);
-  else if (isObj(v)) for (const k in v) if (k !== 'extension' && k !== 'modifierExtension' && k !== 'id') collectLeaves(v[k], out);
-}
-
-function parseReference(ref: string, baseUrl: string | undefined): { type: string; id: string; version: string | null } | { url: string } | undefined {
-  if (ref.startsWith('#')) return undefined;
-  const m = LOCAL_REF.exec(baseUrl && ref.startsWith(baseUrl + '/') ? ref.slice(baseUrl.length + 1) : ref);
-  if (m) return { type: m[1], id: m[2], version: m[3] ?? null };
-  return ABSOLUTE.test(ref) ? { url: ref } : undefined;
-}
-
-/** http://hl7.org/fhir/R4/search.html#reference */
-function referencesOf(v: unknown, baseUrl: string | undefined): RowOf<'reference'>[] {
-  const row: RowOf<'reference'> = { targetType: null, targetId: null, version: null, url: null, idSystem: null, idValue: null };
-  if (typeof v === 'string') {
-    // canonical and uri elements: searched by URL, and `url|version` is matched on the URL alone.
-    if (v && !v.startsWith('#')) row.url = stripVersion(v);
-  } else if (isObj(v)) {
-    const p = str(v.reference) ? parseReference(v.reference as string, baseUrl) : undefined;
-    if (p && 'url' in p) row.url = p.url;
-    else if (p) [row.targetType, row.targetId, row.version] = [p.type, p.id, p.version];
-    if (isObj(v.identifier) && str(v.identifier.value) !== null) [row.idSystem, row.idValue] = [str(v.identifier.system), str(v.identifier.value)];
-  }
-  return row.targetId !== null || row.url !== null || row.idValue !== null ? [row] : [];
-}
-
-/** What `resolve() is T` should see: the type in the reference (local or absolute), else Reference.type. */
-function referencedType(v: unknown, baseUrl: string | undefined): string | undefined {
-  const ref = typeof v === 'string' ? v : isObj(v) ? str(v.reference) : null;
-  const p = ref ? parseReference(ref, baseUrl) : undefined;
-  if (p && 'type' in p) return p.type;
-  const fromUrl = p ? URL_REF_TYPE.exec(p.url)?.[1] : undefined;
-  return fromUrl ?? (isObj(v) ? (str(v.type) ?? undefined) : undefined);
-}
-
-/** http://hl7.org/fhir/R4/search.html#date */
-function rangesOf(tv: TypedValue): [string, string][] {
-  const v: unknown = tv.value;
-  if (typeof v === 'string') {
-    const r = parseDateRange(v);
-    return r ? [[r.low, r.high]] : [];
-  }
-  if (!isObj(v)) return [];
-  if (tv.type !== 'Timing' && !('event' in v) && !('repeat' in v)) return periodRange(v);
-  const out: [string, string][] = [];
-  for (const e of Array.isArray(v.event) ? v.event : []) {
-    const r = typeof e === 'string' ? parseDateRange(e) : undefined;
-    if (r) out.push([r.low, r.high]);
-  }
-  const bounds = isObj(v.repeat) ? v.repeat.boundsPeriod : undefined;
-  return isObj(bounds) ? [...out, ...periodRange(bounds)] : out;
-}
-
-function periodRange(v: Obj): [string, string][] {
-  const start = str(v.start);
-  const end = str(v.end);
-  if (start === null && end === null) return [];
-  const low = start === null ? MIN_INSTANT : parseDateRange(start)?.low;
-  const high = end === null ? MAX_INSTANT : parseDateRange(end)?.high;
-  return low && high ? [[low, high]] : [];
-}
-
-/** http://hl7.org/fhir/R4/search.html#quantity */
-function quantitiesOf(v: unknown): RowOf<'quantity'>[] {
-  if (!isObj(v) || typeof v.value !== 'number' || !Number.isFinite(v.value)) return [];
-  const value = v.value;
-  // Money is searched as a quantity whose code is the ISO 4217 currency.
-  if (typeof v.currency === 'string') return [{ value, system: 'urn:iso:std:iso:4217', code: v.currency, unit: null, canonicalValue: null, canonicalCode: null }];
-  const [system, code] = [str(v.system), str(v.code)];
-  const canonical = system === UCUM_SYSTEM && code !== null ? toCanonical(value, code) : undefined;
-  return [{ value, system, code, unit: str(v.unit), canonicalValue: canonical?.value ?? null, canonicalCode: canonical?.code ?? null }];
-}
-
-// `|` is not a legal URI character (RFC 3986), so in uri/canonical values it only ever marks a version.
-function stripVersion(uri: string): string {
-  const bar = uri.indexOf('|');
-  return bar >= 0 ? uri.slice(0, bar) : uri;
 }

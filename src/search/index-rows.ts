@@ -98,7 +98,22 @@ export function emptyRows(): IndexRows {
   return { token: [], string: [], reference: [], date: [], number: [], quantity: [], uri: [], composite: [] };
 }
 
+// Displays and texts repeat across resources (the same codes, labels and units), and NFKD plus two
+// regular expressions cost more than a lookup; short strings only, and the table starts over when full.
+const NORMALIZED = new Map<string, string>();
+const NORMALIZED_MAX = 4096;
+
 /** Lower case, accents and other combining marks removed, whitespace collapsed (FHIR string search). */
 export function normalizeString(s: string): string {
+  if (s.length > 128) return normalize(s);
+  let n = NORMALIZED.get(s);
+  if (n === undefined) {
+    if (NORMALIZED.size >= NORMALIZED_MAX) NORMALIZED.clear();
+    NORMALIZED.set(s, (n = normalize(s)));
+  }
+  return n;
+}
+
+function normalize(s: string): string {
   return s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
 }

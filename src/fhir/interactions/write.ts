@@ -18,6 +18,7 @@ import { assertAllowed, canSee, mayChange, visibility } from '../../policy/acces
 import { guardResource } from '../guards';
 import { resolveValueSets, storedValueSets } from '../../search/value-sets';
 import { assignClientCode } from '../../privacy/client-code-assign';
+import { CLIENT_CODE_SYSTEM, clientCodeMemoKey } from '../../privacy/client-code';
 import type { Patient, Task } from '@medplum/fhirtypes';
 import { type WriteEvent, runAfterRules, runBeforeRules } from '../rules';
 
@@ -81,16 +82,26 @@ async function clientOf(ctx: FhirContext, tx: StoreTx, resource: Resource, princ
     if (!patient || patient.deleted || !(await knowsClient(tx, resource, patient, principal))) {
       throw unprocessable(`Patient/${found.id} is not known to your organisation`, found.expression);
     }
+    rememberClientCode(tx, patient);
     // A Task's check depends on its owner, so only ordinary (enrolment) answers are shared.
     if (resource.resourceType !== 'Task') tx.memo.set(key, true);
   }
   return found.id;
 }
 
-/** Forgets memoised client checks after a Patient write in the unit (it may have been deleted). */
+/**
+ * Keeps the client code of a Patient just read, so the audit trail of the same unit of work can
+ * name the client without reading and parsing the Patient again (src/audit/recorder.ts).
+ */
+function rememberClientCode(tx: StoreTx, patient: StoredVersion): void {
+  const code = (patient.resource as Patient | undefined)?.identifier?.find((i) => i.system === CLIENT_CODE_SYSTEM)?.value;
+  if (code) tx.memo.set(clientCodeMemoKey(patient.id), code);
+}
+
+/** Forgets memoised client checks and codes after a Patient write in the unit (it may have been deleted or changed). */
 function forgetClient(tx: StoreTx, type: string): void {
   if (type !== 'Patient') return;
-  for (const k of [...tx.memo.keys()]) if (k.startsWith('client:')) tx.memo.delete(k);
+  for (const k of [...tx.memo.keys()]) if (k.startsWith('client:') || k.startsWith('client-code:')) tx.memo.delete(k);
 }
 
 /** The client is enrolled here, or (for the receiving end of a referral) the Task is ours and we may see the client. */
