@@ -7,8 +7,12 @@
  * Generates its own data (deterministic PRNG) so it does not depend on the src/seed generator.
  * BENCH_ALONE=0 times only the whole report; BENCH_REPEAT (default 3) is how often. BENCH_DB=<file>
  * keeps the seeded database there and reuses it on later runs (seeding takes minutes).
+ * BENCH_PERIOD=<start>/<end> (default 2024-01-01/2024-12-31) sets the reporting period.
+ * Each whole-report run also reports its CPU time (user + system: steadier than wall time on a
+ * shared machine) and the process's peak resident memory during it (VmHWM, reset before the run
+ * through /proc/self/clear_refs; where that is refused, the peak since the process started).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
@@ -17,7 +21,7 @@ import { loadSearchRegistry } from '../src/search/registry';
 import { createIndexer } from '../src/search/indexer';
 import { INDICATORS } from '../src/reporting/indicators';
 import { evaluateIndicator, evaluateIndicators } from '../src/reporting/evaluate';
-import { lastPhases } from '../src/store/sqlite/report-sql';
+import { lastPhases } from '../src/store/sqlite/report-run';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100_000);
 const BATCH = 2000;
@@ -78,6 +82,26 @@ function client(i: number, rnd: () => number): Rec[] {
   return out;
 }
 
+/** A field of /proc/self/status in MB (VmRSS, VmHWM), or NaN off Linux. */
+function procStatusMb(field: string): number {
+  try {
+    const m = readFileSync('/proc/self/status', 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resets the peak RSS to the current RSS (Linux ≥ 4.0); false when not permitted. */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t0 = process.hrtime.bigint();
   const v = await fn();
@@ -114,7 +138,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < 3; i++) counts.push(await timed(() => q.countResources()));
     const [resources, baselineMs] = counts.sort((a, b) => a[1] - b[1])[1]!;
     const ratio = (ms: number): string => `×${(ms / baselineMs).toFixed(1)}`;
-    const period = { periodStart: '2024-01-01', periodEnd: '2024-12-31' };
+    const [periodStart, periodEnd] = (process.env.BENCH_PERIOD ?? '2024-01-01/2024-12-31').split('/') as [string, string];
+    const period = { periodStart, periodEnd };
     const options = { suppress: true, threshold: 4 };
     const f = (x: { count: number } | { masked: true }) => ('count' in x ? x.count : 'masked');
     console.log(`clients ${CLIENTS}, resources ${resources}, ${reuse ? `reused ${file}` : `seeding ${(seedMs / 1000).toFixed(1)} s`}`);
@@ -122,17 +147,25 @@ async function main(): Promise<void> {
 
     // The whole report (/reports/indicators): every indicator from one pass.
     // BENCH_REPEAT runs (default 3); the median is reported with its statement timings.
-    const runs: { ms: number; all: Awaited<ReturnType<typeof evaluateIndicators>>; phases: typeof lastPhases }[] = [];
+    type Run = { ms: number; cpuMs: number; rssBefore: number; rssPeak: number; all: Awaited<ReturnType<typeof evaluateIndicators>>; phases: typeof lastPhases };
+    const runs: Run[] = [];
+    let peakReset = true;
     for (let i = 0; i < Number(process.env.BENCH_REPEAT ?? 3); i++) {
+      const rssBefore = procStatusMb('VmRSS');
+      peakReset &&= resetPeakRss();
+      const cpu0 = process.cpuUsage();
       const [all, ms] = await timed(() => evaluateIndicators(q, INDICATORS, period, options));
-      runs.push({ ms, all, phases: [...lastPhases] });
+      const cpu = process.cpuUsage(cpu0);
+      runs.push({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rssBefore, rssPeak: procStatusMb('VmHWM'), all, phases: [...lastPhases] });
     }
-    runs.sort((a, b) => a.ms - b.ms);
-    const { all, ms: allMs, phases } = runs[Math.floor(runs.length / 2)]!;
+    const byMs = [...runs].sort((a, b) => a.ms - b.ms);
+    const { all, ms: allMs, phases } = byMs[Math.floor(byMs.length / 2)]!;
+    const cpuMs = [...runs].sort((a, b) => a.cpuMs - b.cpuMs)[Math.floor(runs.length / 2)]!.cpuMs;
     console.log(`\nall ${INDICATORS.length} indicators in one pass (/reports/indicators), median of ${runs.length}: ${(allMs / 1000).toFixed(2)} s = ${ratio(allMs)} the baseline`);
-    console.log(`  runs: ${runs.map((r) => `${(r.ms / 1000).toFixed(2)} s`).join(', ')}`);
+    console.log(`  runs: ${runs.map((r) => `${(r.ms / 1000).toFixed(2)} s`).join(', ')}; CPU time median ${(cpuMs / 1000).toFixed(2)} s`);
+    console.log(`  peak RSS ${peakReset ? 'during each run' : 'since start (reset refused)'}: ${runs.map((r) => `${r.rssPeak.toFixed(0)} MB (+${(r.rssPeak - r.rssBefore).toFixed(0)} over ${r.rssBefore.toFixed(0)})`).join(', ')}`);
     console.log('statements of that pass:');
-    for (const p of phases) console.log(`  ${p.name.padEnd(44)} ${p.ms.toFixed(0).padStart(7)} ms  ${ratio(p.ms)}`);
+    for (const p of phases) console.log(`  ${p.name.padEnd(44)} ${p.ms.toFixed(0).padStart(7)} ms  ${ratio(p.ms).padStart(7)}  CPU ${p.cpuMs.toFixed(0).padStart(6)} ms`);
 
     // Each indicator alone ($evaluate-measure): its own pass. BENCH_ALONE=0 skips this part.
     if (process.env.BENCH_ALONE === '0') return;

@@ -13,7 +13,7 @@ import { STRATA } from '../../src/reporting/codes';
 import { evaluateIndicator, evaluateIndicators } from '../../src/reporting/evaluate';
 import type { ReportScope } from '../../src/reporting/query';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
-import { sqliteIndicatorQueries } from '../../src/store/sqlite/report-sql';
+import { sqliteIndicatorQueries } from '../../src/store/sqlite/report-run';
 import { createIndexer } from '../../src/search/indexer';
 import { loadSearchRegistry } from '../../src/search/registry';
 import { EXPECTED } from './expected';

@@ -1,15 +1,16 @@
 /**
  * Indicator queries on the embedded store (src/reporting/query.ts), evaluated set-wise in one pass
  * per request, inside one read transaction (so every indicator of a report sees the same data).
- * Every lookup is a join on a temporary table keyed by rid or client id, filled by one range scan
- * of a covering (param, …, rid) index, instead of a probe of the big (rid, param) indexes per row:
+ * Small facts are joins on temporary tables keyed by rid or client id, each filled by one range
+ * scan of a covering (param, …, rid) index; the records that are events are visited in rid order
+ * (one forward sweep of the resources table and of the (rid, param) date index per source):
  *
- * 1. per-resource facts: the instant of each record (`rpt_at_<n>`, one per date parameter, the
- *    lowest bound before the period end), the class rank of each Encounter and the Encounter each
- *    record refers to (setting), the key population rank of each record, birth date and gender;
+ * 1. per-resource facts: the class rank of each Encounter and the Encounter each record refers to
+ *    (setting), the key population rank of each record, birth date and gender;
  * 2. `rpt_ev`: every event of every kind the populations read (anchors, conditions, the key
- *    population record), from the code index; indexed by (kind, pid, at, rid), so a condition is
- *    one probe and a pick reads the index in order;
+ *    population record), from the code index, dated by the lowest bound of its date before the
+ *    period end; a WITHOUT ROWID table keyed (kind, pid, at, rid) that holds every column a pick
+ *    reads, so a condition is one probe and a pick reads the key in order with no row lookups;
  * 3. `rpt_client`, `rpt_kp`, `rpt_org`: age band, gender and key population of each client, and
  *    the provider type of each organisation;
  * 4. `rpt_pick_<n>`: each distinct anchor choice (kind, window, first/last/every event) with all
@@ -21,16 +22,13 @@
  * before the call returns; calls are synchronous, so nothing else runs on the connection meanwhile.
  * docs/reporting.md ("Performance") has the measurements.
  */
-import type Database from 'better-sqlite3';
 import {
-  type Cell,
   type Code,
   type CodeSource,
   type Condition,
   type EventKind,
   type EventSource,
   EXCLUDED_STATUSES,
-  type IndicatorQueries,
   type PopulationQuery,
   type ReportScope,
   type StrataSpec,
@@ -39,7 +37,7 @@ import {
 import { addDays, dayStart, monthsBefore } from '../../reporting/period';
 
 /** A SQL fragment and its positional arguments. */
-interface Frag {
+export interface Frag {
   sql: string;
   args: unknown[];
 }
@@ -103,13 +101,11 @@ interface Step {
 }
 
 /** The statements of one evaluation (one scope, one strata spec, any number of populations). */
-class Evaluation {
+export class Evaluation {
   private readonly start: string;
   private readonly endExcl: string;
   readonly kinds = new Map<EventKind, KindUse>();
   readonly picks = new Map<string, { n: number; query: PopulationQuery }>();
-  /** Date parameters (`Type.param`) read, each with its `rpt_at_<n>` table. */
-  readonly dates = new Map<string, number>();
 
   constructor(
     private readonly scope: ReportScope,
@@ -124,9 +120,6 @@ class Evaluation {
       for (const c of [...(q.require ?? []), ...(q.numerator ?? [])]) this.useIn(c);
       const key = pickKey(q, this.kinds.get(q.anchor)!.n);
       if (!this.picks.has(key)) this.picks.set(key, { n: this.picks.size, query: q });
-    }
-    for (const kind of this.kinds.keys()) {
-      for (const src of kind.sources) if ('param' in src.date) this.dates.set(`${src.type}.${src.date.param}`, this.dates.get(`${src.type}.${src.date.param}`) ?? this.dates.size);
     }
   }
 
@@ -151,7 +144,7 @@ class Evaluation {
 
   /** The tables of per-resource facts: rid → a value. */
   private ridTables(): string[] {
-    return ['rpt_kprank', 'rpt_class', 'rpt_encref', 'rpt_birth', 'rpt_gender', 'rpt_orgtype', ...[...this.dates.values()].map((n) => `rpt_at_${n}`)];
+    return ['rpt_kprank', 'rpt_class', 'rpt_encref', 'rpt_birth', 'rpt_gender', 'rpt_orgtype'];
   }
 
   /** Every statement, in order: facts, events, strata, picks (the cells come after, one statement per population). */
@@ -159,25 +152,22 @@ class Evaluation {
     const steps: Step[] = [
       {
         name: 'create',
-        sql: frag(`CREATE TEMP TABLE rpt_ev (kind INTEGER NOT NULL, rid INTEGER NOT NULL, pid TEXT NOT NULL, org TEXT, type TEXT NOT NULL, at TEXT NOT NULL, val INTEGER);
+        // Keyed as it is read (a condition probes (kind, pid, at), a pick reads a kind in (pid, at, rid)
+        // order) and holding every column a pick needs: one B-tree, no row lookups.
+        sql: frag(`CREATE TEMP TABLE rpt_ev (kind INTEGER NOT NULL, pid TEXT NOT NULL, at TEXT NOT NULL, rid INTEGER NOT NULL, org TEXT, type TEXT NOT NULL, val INTEGER,
+            PRIMARY KEY (kind, pid, at, rid)) WITHOUT ROWID;
           CREATE TEMP TABLE rpt_client (pid TEXT PRIMARY KEY, band TEXT NOT NULL, gender TEXT NOT NULL) WITHOUT ROWID;
           CREATE TEMP TABLE rpt_kp (pid TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID;
           CREATE TEMP TABLE rpt_org (org TEXT PRIMARY KEY, ptype TEXT NOT NULL) WITHOUT ROWID;
           ${this.ridTables().map((t) => `CREATE TEMP TABLE ${t} (rid INTEGER PRIMARY KEY, v);`).join('\n')}`),
       },
     ];
-    // The lowest bound of each record's date before the period end: MIN over the rows kept is then
-    // the record's MIN, and a record whose MIN is at or after the end counts in no window.
-    for (const [param, n] of this.dates) {
-      steps.push({ name: `dates ${param}`, sql: frag(`INSERT INTO temp.rpt_at_${n} SELECT rid, MIN(low) FROM idx_date WHERE param = ? AND low < ? GROUP BY rid`, param, this.endExcl) });
-    }
     const kp = this.spec.keyPopulation;
     for (const src of kp.event.sources) {
       const u = rankedRids(`${src.type}.${kp.valueParam}`, kp.types);
       steps.push({ name: `key population values ${src.type}`, sql: frag(`INSERT OR IGNORE INTO temp.rpt_kprank SELECT rid, MIN(rk) FROM (${u.sql}) GROUP BY rid`, ...u.args) });
     }
     for (const [kind, use] of this.kinds) for (const src of kind.sources) steps.push({ name: `events ${kind.id} ${src.type}`, sql: this.eventInsert(src, use) });
-    steps.push({ name: 'index events', sql: frag('CREATE INDEX temp.rpt_ev_pid ON rpt_ev (kind, pid, at, rid)') });
     steps.push(...this.settingSteps(), ...this.clientSteps(), ...this.orgSteps());
     for (const { n, query } of this.picks.values()) steps.push({ name: `pick ${n} ${query.anchor.id}`, sql: this.pickCreate(n, query) });
     return steps;
@@ -214,24 +204,45 @@ class Evaluation {
   private eventInsert(src: EventSource, use: KindUse): Frag {
     const where: Frag[] = [frag('r.type = ? AND r.deleted = 0 AND r.patient IS NOT NULL', src.type)];
     if (this.scope.custodian !== undefined) where.push(frag('r.custodian = ?', this.scope.custodian));
-    let from = frag('resources r');
-    if (src.code && 'param' in src.code) {
-      const set = ridsWith(`${src.type}.${src.code.param}`, src.code.codes);
-      from = frag(`(SELECT DISTINCT rid FROM (${set.sql}) ORDER BY rid) k CROSS JOIN resources r ON r.rid = k.rid`, ...set.args);
-    } else if (src.code) where.push(this.codeMatch(src.type, src.code));
-    for (const a of src.also ?? []) where.push(this.codeMatch(src.type, a));
+    // Conditions on indexed codes (further codes, excluded statuses) are sets of rids, checked before
+    // a record is looked up: most of a positive-results kind's records are dropped without a read.
+    const byRid: Frag[] = [];
+    if (src.code && !('param' in src.code)) where.push(this.codeMatch(src.type, src.code));
+    // `+rid`: a filter on the code index's rids, never a probe of that index per member of the set.
+    for (const a of src.also ?? []) ('param' in a ? byRid : where).push(this.codeMatch(src.type, a, 'param' in a ? '+rid' : 'r.rid'));
     const excluded = src.excludeStatus ?? EXCLUDED_STATUSES;
-    if (excluded.length) where.push(frag(`r.rid NOT IN (SELECT s.rid FROM idx_token s WHERE s.param = ? AND s.code IN (${excluded.map(() => '?').join(', ')}))`, `${src.type}.status`, ...excluded));
+    if (excluded.length) byRid.push(frag(`+rid NOT IN (SELECT s.rid FROM idx_token s WHERE s.param = ? AND s.code IN (${excluded.map(() => '?').join(', ')}))`, `${src.type}.status`, ...excluded));
+    // The records are visited in rid order, so the resources table and the date index are each read
+    // in one forward sweep: from the code index when the code is indexed, else every record of the type.
+    const set = src.code && 'param' in src.code ? ridsWith(`${src.type}.${src.code.param}`, src.code.codes) : frag('SELECT rid FROM resources WHERE type = ?', src.type);
+    const ridWhere = byRid.length ? join(byRid, ' AND ') : frag('1');
+    const from = frag(`(SELECT DISTINCT rid FROM (${set.sql}) WHERE ${ridWhere.sql} ORDER BY rid) k CROSS JOIN resources r ON r.rid = k.rid`, ...set.args, ...ridWhere.args);
     const w = join(where, ' AND ');
     const kp = this.spec.keyPopulation.event.sources.includes(src);
     const val = kp ? 'kv.v' : 'NULL';
     const kpJoin = kp ? ' LEFT JOIN temp.rpt_kprank kv ON kv.rid = x.rid' : '';
     const lower = use.history ? frag('') : frag(' AND x.at >= ?', this.start);
-    const insert = `INSERT INTO temp.rpt_ev (kind, rid, pid, org, type, at, val) SELECT ?, x.rid, x.pid, x.org, x.type, x.at, ${val} FROM x${kpJoin} WHERE x.at < ?${lower.sql}`;
+    // In key order, so the rows are appended to the kind's range of rpt_ev rather than scattered in it.
+    // OR IGNORE: a record matching two sources of one kind is one event.
+    const insert = `INSERT OR IGNORE INTO temp.rpt_ev (kind, pid, at, rid, org, type, val) SELECT ?, x.pid, x.at, x.rid, x.org, x.type, ${val} FROM x${kpJoin}
+      WHERE x.at < ?${lower.sql} ORDER BY x.pid, x.at, x.rid`;
     const cols = 'r.rid AS rid, r.patient AS pid, r.custodian AS org, r.type AS type';
     if ('param' in src.date) {
-      const at = `temp.rpt_at_${this.dates.get(`${src.type}.${src.date.param}`)!}`;
-      return frag(`WITH x AS (SELECT ${cols}, dt.v AS at FROM ${from.sql} CROSS JOIN ${at} dt ON dt.rid = r.rid WHERE ${w.sql}) ${insert}`, ...from.args, ...w.args, use.n, this.endExcl, ...lower.args);
+      // The lowest bound of the record's date before the period end (a record with none counts in no
+      // window), probed by (rid, param) in rid order: only the records that are events are dated.
+      // Named index: left alone, the planner prefers the covering (param, low, high, rid) index and
+      // scans the whole parameter for every record.
+      return frag(
+        `WITH x AS (SELECT ${cols}, MIN(d.low) AS at FROM ${from.sql} CROSS JOIN idx_date d INDEXED BY idx_date_rid ON d.rid = r.rid AND d.param = ? AND d.low < ?
+          WHERE ${w.sql} GROUP BY r.rid) ${insert}`,
+        ...from.args,
+        `${src.type}.${src.date.param}`,
+        this.endExcl,
+        ...w.args,
+        use.n,
+        this.endExcl,
+        ...lower.args,
+      );
     }
     // A JSON date (day precision), read once per record (MATERIALIZED), not once per reference.
     const paths = src.date.json.map(() => 'json_extract(v.content, ?)');
@@ -289,7 +300,7 @@ class Evaluation {
   /**
    * `rpt_client`: age band at the period end and gender of every client with a Patient record;
    * `rpt_kp`: the key population rank of every client with a key population record (a client may
-   * have either without the other, so they are kept apart). Both in client id order.
+   * have either without the other, so they are kept apart). Patients are read in rid order.
    */
   private clientSteps(): Step[] {
     const end = this.scope.periodEnd;
@@ -303,8 +314,9 @@ class Evaluation {
           `INSERT INTO temp.rpt_client (pid, band, gender) SELECT pid, ${AGE_BAND_SQL}, COALESCE(gender, 'unknown') FROM (
              SELECT p.id AS pid, g.v AS gender,
                CASE WHEN b.v IS NULL THEN NULL ELSE CAST(substr(?, 1, 4) AS INTEGER) - CAST(substr(b.v, 1, 4) AS INTEGER) - (substr(?, 6, 5) < substr(b.v, 6, 5)) END AS age
-             FROM resources p LEFT JOIN temp.rpt_birth b ON b.rid = p.rid LEFT JOIN temp.rpt_gender g ON g.rid = p.rid
-             WHERE p.type = 'Patient' AND p.deleted = 0 ORDER BY p.id)`,
+             FROM (SELECT DISTINCT rid FROM resources WHERE type = 'Patient' ORDER BY rid) k CROSS JOIN resources p ON p.rid = k.rid
+               LEFT JOIN temp.rpt_birth b ON b.rid = p.rid LEFT JOIN temp.rpt_gender g ON g.rid = p.rid
+             WHERE p.deleted = 0)`,
           end,
           end,
         ),
@@ -380,67 +392,4 @@ class Evaluation {
       ...req.args,
     );
   }
-}
-
-/** Timings of the statements of the last evaluation, ms (for bench/reporting.ts). */
-export const lastPhases: { name: string; ms: number }[] = [];
-
-/** Cell rows as the store returns them: the key population as its rank. */
-type RawCell = Omit<Cell, 'keyPopulation'> & { kp: number | null };
-
-/**
- * Evaluates every population of one scope in one pass, in one read transaction (its own, or the
- * caller's). Synchronous: at 100 000 clients it holds the event loop for a few seconds.
- */
-export function countAll(db: Database.Database, queries: readonly PopulationQuery[], scope: ReportScope, spec: StrataSpec): RawCell[][] {
-  if (!queries.length) return [];
-  const ev = new Evaluation(scope, spec, queries);
-  // Dropped before too, in case an earlier evaluation was cut short.
-  const drop = (): void => {
-    for (const t of ev.tables()) db.exec(`DROP TABLE IF EXISTS temp.${t}`);
-  };
-  const timed = <T>(name: string, run: () => T): T => {
-    const t0 = performance.now();
-    const out = run();
-    lastPhases.push({ name, ms: performance.now() - t0 });
-    return out;
-  };
-  lastPhases.length = 0;
-  const own = !db.inTransaction;
-  if (own) db.exec('BEGIN');
-  try {
-    drop();
-    for (const { name, sql } of ev.steps()) {
-      timed(name, () => (sql.args.length ? db.prepare(sql.sql).run(...sql.args) : db.exec(sql.sql)));
-    }
-    return queries.map((q, i) => {
-      const { sql, args } = ev.cells(q);
-      return timed(`cells ${i} ${q.anchor.id}`, () => db.prepare(sql).all(...args) as RawCell[]);
-    });
-  } finally {
-    try {
-      drop();
-    } finally {
-      if (own) db.exec('COMMIT');
-    }
-  }
-}
-
-/** The indicator queries of one connection (the committed read connection). */
-export function sqliteIndicatorQueries(db: Database.Database, kpValues?: readonly string[]): IndicatorQueries {
-  const named = (rows: RawCell[], spec: StrataSpec): Cell[] => {
-    const labels = kpValues ?? spec.keyPopulation.types.map((t) => t.value);
-    return rows.map(({ kp, ...r }) => ({ ...r, keyPopulation: kp === null ? 'not-recorded' : (labels[kp] ?? 'not-recorded') }));
-  };
-  return {
-    async countCells(q, scope, spec) {
-      return named(countAll(db, [q], scope, spec)[0]!, spec);
-    },
-    async countAllCells(qs, scope, spec) {
-      return countAll(db, qs, scope, spec).map((rows) => named(rows, spec));
-    },
-    async countResources() {
-      return (db.prepare('SELECT COUNT(*) AS n FROM resources WHERE deleted = 0').get() as { n: number }).n;
-    },
-  };
 }

@@ -15,7 +15,7 @@ import { DDL, INDEX_DDL, RETIRED_INDEXES, SCHEMA_VERSION } from './schema';
 import { claimJobs as claimJobsIn, getJob as getJobIn, listJobs as listJobsIn, updateJob as updateJobIn } from './jobs';
 import { SqliteReader } from './reader';
 import { type Indexer, SqliteTx } from './tx';
-import { sqliteIndicatorQueries } from './report-sql';
+import { sqliteIndicatorQueries } from './report-run';
 import { AuditJournalMover, planReachesAuditEvents } from './audit-journal';
 import { sqliteExportPages } from './export-pages';
 
