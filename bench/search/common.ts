@@ -14,14 +14,14 @@ import type { Scenario } from './scenarios';
 export const TOTALS = ['estimate', 'accurate', 'none'] as const;
 export type Total = (typeof TOTALS)[number];
 
-/** What every real request carries: a clinician acting for one organisation. */
+/** What every real request carries: a clinician acting for one organisation (org-1 unless the scenario names another). */
 export const PRINCIPAL: Principal = { sub: 'bench', org: 'org-1', roles: ['clinician'] };
 
 /** The plan exactly as the search interaction builds it: parsed, then the caller's visibility. */
 export function planFor(registry: SearchRegistry, s: Scenario, pairs: QueryPairs, total: Total): SearchPlan {
   const { plan, ignored } = parseSearch(registry, [s.type], [...pairs, ['_total', total]], { baseUrl: BASE_URL });
   if (ignored.length) throw new Error(`${s.name}: the parser ignored ${ignored.join(', ')}`);
-  plan.visibility = visibility(PRINCIPAL);
+  plan.visibility = visibility({ ...PRINCIPAL, org: s.org ?? PRINCIPAL.org });
   return plan;
 }
 

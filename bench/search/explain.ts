@@ -71,6 +71,10 @@ export function flagOf(detail: string): string | undefined {
   if (/^SEARCH \w+ USING (COVERING )?INDEX (sqlite_autoindex_resources_1|resources_by_type_time) \(type=\?\)$/.test(detail)) {
     return 'range over every resource of the type';
   }
+  // Flagged even where it is right: a `_has` search (or visibility over more than PROBE_CAP
+  // candidates) lists the references of every matching source by reading the parameter's covering
+  // index once, which measured faster than seeking each source's references (predicate-sql.ts,
+  // hasListSql). The bench scenarios never take that path; a line here means a search did.
   if (/^SEARCH \w+ USING (COVERING )?INDEX idx_\w+ \(param=\?\)$/.test(detail)) return 'every index row of the parameter';
   if (/^SEARCH \w+ USING (COVERING )?INDEX idx_date_\w+ \(param=\? AND (low|high)[<>]=?\?\)$/.test(detail)) return 'open-ended date range: one whole side of the index';
   if (/USE TEMP B-TREE FOR ORDER BY/.test(detail)) return 'sorts all matches before paging';

@@ -147,6 +147,7 @@ function range(values: number[]): string {
 
 /** Which of the store's statements this is, judged from its text. */
 function statementKind(sql: string): string {
+  if (sql.startsWith('SELECT COUNT(*) AS candidates')) return 'Candidates before visibility, up to 1,000 (probe visibility per candidate, or list it once)';
   if (sql.startsWith('SELECT COUNT(*) AS n FROM (')) return 'Count up to 1,000 (default _total=estimate)';
   if (sql.startsWith('SELECT COUNT(*)')) return 'Count (only with _total=accurate)';
   if (sql.includes('FROM param_span')) return 'Stored extent of the date parameter (for the date window)';
@@ -167,7 +168,7 @@ function render(o: Options, r: ReportInput): string {
     `**${int(o.resources)} resources** (seed ${o.seed}): ${Object.entries(info.counts).map(([t, c]) => `${int(c)} ${t}`).join(', ')}.`,
     `Database ${(r.size / 1024 ** 2).toFixed(0)} MiB on disk (${int(r.size / o.resources)} bytes per resource).`,
     `Index build rate ${int(info.rate)} resources/s with indexing on (${info.seconds.toFixed(0)} s, ${r.dataset.built ? 'built in this run' : `built ${info.builtAt}, reused`}).`,
-    `${o.runs} timed runs per scenario and _total mode after ${o.warmup} warm-up runs; values drawn from the data for every run; principal: clinician at org-1.`,
+    `${o.runs} timed runs per scenario and _total mode after ${o.warmup} warm-up runs; values drawn from the data for every run; principal: clinician at org-1 unless the scenario names another.`,
     '',
     'Default = `_total=estimate` (the server\'s default: counted up to 1,000, left out above).',
     '',

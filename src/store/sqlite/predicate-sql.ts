@@ -60,86 +60,6 @@ function dateSql(x: string, prefix: Prefix, r: InstantRange): Sql {
   }
 }
 
-/** What the store knows of every range it ever stored for one date parameter (table param_span). */
-export interface DateSpan {
-  /** Longest and shortest (high − low) in ms. */
-  maxMs: number;
-  minMs: number;
-  /** Most index rows one resource has had for the parameter. */
-  maxRows: number;
-}
-
-/** An instant as the index stores it, or undefined when outside the four-digit years it can compare. */
-function storedInstant(ms: number): string | undefined {
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return undefined;
-  const s = d.toISOString();
-  return /^\d{4}-/.test(s) ? s : undefined;
-}
-
-/**
- * Inclusive bounds on a stored `low` implied by one prefix (see dateSql): with every stored range
- * of the parameter lasting between minMs and maxMs, `high > A` gives `low > A − maxMs` and
- * `high <= A` gives `low <= A − minMs`. Undefined = unbounded on that side.
- */
-function lowBounds(prefix: Prefix, r: InstantRange, span: DateSpan): { lo?: number; hi?: number } {
-  const a = Date.parse(r.low);
-  const b = Date.parse(r.high);
-  switch (prefix) {
-    case 'eq':
-      return { lo: a, hi: b - span.minMs };
-    case 'gt':
-      return { lo: b - span.maxMs };
-    case 'lt':
-      return { hi: a };
-    case 'ge':
-      return { lo: Math.min(b - span.maxMs, a) };
-    case 'le':
-      return { hi: Math.max(a, b - span.minMs) };
-    case 'sa':
-      return { lo: b };
-    case 'eb':
-      return { hi: a - span.minMs };
-    default:
-      // ne has none; ap's bounds move with the clock (rangeCondition), so it is left alone.
-      return {};
-  }
-}
-
-/**
- * Date predicates on one parameter (no modifier) as ONE idx_date subquery whose `low` lies in a
- * closed window, so SQLite reads one bounded range of (param, low, high, rid) instead of each
- * open-ended side of the index (`date=geA&date=ltB` read every row after A and every row before
- * B). Several predicates may share a row only when no resource ever had two rows for the
- * parameter (`span.maxRows <= 1`); the caller checks that. Undefined when no closed window follows.
- */
-export function dateWindowSql(r: string, preds: ParamPredicate[], span: DateSpan, names: Aliases): Sql | undefined {
-  let lo = -Infinity;
-  let hi = Infinity;
-  for (const p of preds) {
-    // Values are alternatives (OR): the predicate's window is the hull of theirs.
-    let plo = Infinity;
-    let phi = -Infinity;
-    for (const v of p.values) {
-      if (v.type !== 'date') return undefined;
-      const b = lowBounds(v.prefix, v.range, span);
-      plo = Math.min(plo, b.lo ?? -Infinity);
-      phi = Math.max(phi, b.hi ?? Infinity);
-    }
-    lo = Math.max(lo, plo);
-    hi = Math.min(hi, phi);
-  }
-  const from = storedInstant(lo);
-  const to = storedInstant(hi);
-  if (!from || !to) return undefined;
-  const x = names.next('i');
-  const conds = preds.map((p) => alternatives(x, p));
-  return {
-    sql: `${r}.rid IN (SELECT ${x}.rid FROM idx_date ${x} WHERE ${x}.param = ? AND ${x}.low >= ? AND ${x}.low <= ? AND ${conds.map((c) => c.sql).join(' AND ')})`,
-    args: [qualified(preds[0]!.param), from, to, ...conds.flatMap((c) => c.args)],
-  };
-}
-
 /** A stored number against a search number with its precision range. */
 function numberSql(col: string, v: { prefix: Prefix; value: number; low: number; high: number }): Sql {
   switch (v.prefix) {
@@ -294,17 +214,72 @@ export function paramCondition(x: string, p: ParamPredicate): Sql {
   return { sql: `${x}.param = ? AND ${alts.sql}`, args: [qualified(p.param), ...alts.args] };
 }
 
-/** `(value1 OR value2 …)` on index rows aliased `x`, without the parameter test. */
-function alternatives(x: string, p: ParamPredicate): Sql {
+/** The codes a token alternative can match in the `code` column; undefined when it allows any code. */
+function tokenCodes(v: Extract<ParamValue, { type: 'token' }>): string[] | undefined {
+  if (v.text !== undefined) return undefined;
+  if (v.ofType) return [v.ofType.value];
+  if (v.valueSetUrl) {
+    const codes = v.expansion?.map((t) => t.code);
+    return codes?.every((c) => c !== undefined) ? (codes as string[]) : undefined;
+  }
+  return v.token.code === undefined ? undefined : [v.token.code];
+}
+
+/**
+ * Every code the alternatives of a token (or token-first composite) predicate can match, when
+ * each of them names its codes and together they make an OR; undefined otherwise. The OR itself
+ * gives SQLite no column to seek on, so it read every index row of the parameter.
+ */
+function codeSet(p: ParamPredicate): string[] | undefined {
+  const many = p.values.length > 1 || p.values.some((v) => v.type === 'token' && v.valueSetUrl !== undefined);
+  if (!many) return undefined;
+  const codes = new Set<string>();
+  for (const v of p.values) {
+    const first = v.type === 'composite' ? v.components[0] : v;
+    const some = first?.type === 'token' ? tokenCodes(first) : undefined;
+    if (!some) return undefined;
+    for (const c of some) codes.add(c);
+  }
+  return codes.size ? [...codes] : undefined;
+}
+
+/**
+ * `(value1 OR value2 …)` on index rows aliased `x`, without the parameter test. When every
+ * alternative names its codes (a code in this system or none, a value-set expansion, `a,b`), a
+ * redundant `x.code IN (…)` goes first, so the (param, code, system, rid) index is probed by code.
+ */
+export function alternatives(x: string, p: ParamPredicate): Sql {
   const alts = p.values.map((v) => valueSql(x, p, v));
-  return { sql: `(${alts.map((a) => a.sql).join(' OR ')})`, args: alts.flatMap((a) => a.args) };
+  const any = { sql: `(${alts.map((a) => a.sql).join(' OR ')})`, args: alts.flatMap((a) => a.args) };
+  const codes = codeSet(p);
+  if (!codes) return any;
+  const seek = codes.length === 1 ? `${x}.code = ?` : `${x}.code IN (${codes.map(() => '?').join(', ')})`;
+  return { sql: `${seek} AND ${any.sql}`, args: [...codes, ...any.args] };
+}
+
+/**
+ * How a predicate tests its resource. `list`: parameter tests and `_has` are rid/(type, id) lists
+ * built once per statement, so they can drive the query (matches, chain and `_has` levels).
+ * `probe`: the resource is already in hand (a visibility test, which is an OR and never drives),
+ * so each test seeks that resource's own index rows: its cost follows the candidates instead of
+ * every row the organisation can see (a referral receiver's `_has:Task` list was 10,000 Tasks
+ * per search at 1M resources, bench/results/search-latest.md).
+ */
+export type Mode = 'list' | 'probe';
+
+/** Whether a predicate compiles differently by Mode (it tests a parameter or `_has` somewhere). */
+export function modeMatters(p: Predicate): boolean {
+  if (p.kind === 'param' || p.kind === 'has') return true;
+  if (p.kind === 'and') return p.all.some(modeMatters);
+  if (p.kind === 'or') return p.any.some(modeMatters);
+  return p.kind === 'not' && modeMatters(p.inner);
 }
 
 /**
  * Compiles a predicate on resources alias `r`. `visibility` is applied to every other resource a
  * predicate reaches (chain targets, `_has` sources), so invisible data cannot be probed.
  */
-export function predicateSql(r: string, p: Predicate, visibility: Predicate[], names: Aliases): Sql {
+export function predicateSql(r: string, p: Predicate, visibility: Predicate[], names: Aliases, mode: Mode = 'list'): Sql {
   switch (p.kind) {
     case 'id': {
       const marks = p.ids.map(() => '?').join(', ');
@@ -318,11 +293,11 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
     case 'custodian':
       return { sql: `${r}.custodian IN (SELECT value FROM json_each(?))`, args: [JSON.stringify(p.custodians)] };
     case 'or': {
-      const parts = p.any.map((q) => predicateSql(r, q, visibility, names));
+      const parts = p.any.map((q) => predicateSql(r, q, visibility, names, mode));
       return { sql: `(${parts.map((s) => s.sql).join(' OR ') || '0'})`, args: parts.flatMap((s) => s.args) };
     }
     case 'and': {
-      const parts = p.all.map((q) => predicateSql(r, q, visibility, names));
+      const parts = p.all.map((q) => predicateSql(r, q, visibility, names, mode));
       return { sql: `(${parts.map((s) => s.sql).join(' AND ') || '1'})`, args: parts.flatMap((s) => s.args) };
     }
     case 'type':
@@ -338,7 +313,7 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
     case 'patient':
       return { sql: `${r}.patient IN (SELECT value FROM json_each(?))`, args: [JSON.stringify(p.patients)] };
     case 'not': {
-      const inner = predicateSql(r, p.inner, visibility, names);
+      const inner = predicateSql(r, p.inner, visibility, names, mode);
       // Two-valued: a custody or client test on a resource without one is false, so its negation
       // is true (plain SQL NOT would leave it unknown and drop e.g. every Organization).
       return { sql: `NOT IFNULL((${inner.sql}), 0)`, args: inner.args };
@@ -353,13 +328,20 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
     case 'param': {
       const x = names.next('i');
       const cond = paramCondition(x, p);
-      const inner = `SELECT ${x}.rid FROM ${INDEX_TABLE[p.param.type]} ${x} WHERE ${cond.sql}`;
-      return { sql: `${r}.rid ${p.modifier === 'not' || p.modifier === 'not-in' ? 'NOT IN' : 'IN'} (${inner})`, args: cond.args };
+      const negated = p.modifier === 'not' || p.modifier === 'not-in';
+      const table = INDEX_TABLE[p.param.type]!;
+      if (mode === 'probe') {
+        // INDEXED BY: without statistics SQLite prefers a covering (param, …) index seeking on
+        // the parameter alone, i.e. every row of it per probe, over (rid, param).
+        return { sql: `${negated ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} ${x} INDEXED BY ${table}_rid WHERE ${x}.rid = ${r}.rid AND ${cond.sql})`, args: cond.args };
+      }
+      return { sql: `${r}.rid ${negated ? 'NOT IN' : 'IN'} (SELECT ${x}.rid FROM ${table} ${x} WHERE ${cond.sql})`, args: cond.args };
     }
     case 'chain': {
       // Inside-out: the matching targets first, then the references to them, so each level is a
       // probe of idx_ref (param, target_id, target_type, rid) instead of a join over every
-      // reference the parameter has (bench/results/search-latest.md, "chain").
+      // reference the parameter has (bench/results/search-latest.md, "chain"). No visibility
+      // rule is a chain, so there is no probe form.
       const x = names.next('c');
       const t = names.next('t');
       const inner = predicateSql(t, p.inner, visibility, names);
@@ -370,25 +352,54 @@ export function predicateSql(r: string, p: Predicate, visibility: Predicate[], n
         args: [qualified(p.param), p.targetType, p.targetType, ...inner.args, ...vis.args],
       };
     }
-    case 'has': {
-      // Inside-out as for chains: the matching sources, then what their references point at,
-      // looked up by (type, id) — no per-row correlation with the outer resource.
-      const x = names.next('h');
-      const s = names.next('s');
-      const inner = predicateSql(s, p.inner, visibility, names);
-      const vis = visibilitySql(s, narrowAll(visibility, [p.sourceType]) || [FALSE], names);
-      return {
-        sql: `(${r}.type, ${r}.id) IN (SELECT ${x}.target_type, ${x}.target_id FROM idx_ref ${x} WHERE ${x}.param = ? AND ${x}.rid IN (SELECT ${s}.rid FROM resources ${s}
-          WHERE ${typeTest(s, p.inner)} = ? AND ${s}.deleted = 0 AND ${inner.sql}${vis.sql}))`,
-        args: [qualified(p.param), p.sourceType, ...inner.args, ...vis.args],
-      };
-    }
+    case 'has':
+      return mode === 'probe' ? hasProbeSql(r, p, visibility, names) : hasListSql(r, p, visibility, names);
   }
 }
 
-/** ` AND …` for each visibility predicate on alias `r` (empty when there are none). */
-export function visibilitySql(r: string, visibility: Predicate[], names: Aliases): Sql {
+/**
+ * `_has` inside-out: the matching sources, then what their references point at, looked up by
+ * (type, id) — no per-row correlation with the outer resource. This reads the parameter's
+ * covering (param, target_id, target_type, rid) index in order and keeps the rows whose source
+ * matched: at 1M resources that beat driving from the sources through idx_ref_rid (rid, param)
+ * by 1.4–1.9× for sources from 10 % to 50 % of the parameter's rows (random row reads for
+ * target_type/target_id). A `_has` on few candidates is the probe form's case, not this one.
+ */
+function hasListSql(r: string, p: Extract<Predicate, { kind: 'has' }>, visibility: Predicate[], names: Aliases): Sql {
+  const x = names.next('h');
+  const s = names.next('s');
+  const inner = predicateSql(s, p.inner, visibility, names);
+  const vis = visibilitySql(s, narrowAll(visibility, [p.sourceType]) || [FALSE], names);
+  return {
+    sql: `(${r}.type, ${r}.id) IN (SELECT ${x}.target_type, ${x}.target_id FROM idx_ref ${x} WHERE ${x}.param = ? AND ${x}.rid IN (SELECT ${s}.rid FROM resources ${s}
+      WHERE ${typeTest(s, p.inner)} = ? AND ${s}.deleted = 0 AND ${inner.sql}${vis.sql}))`,
+    args: [qualified(p.param), p.sourceType, ...inner.args, ...vis.args],
+  };
+}
+
+/**
+ * `_has` for a resource in hand: the sources referring to it, by a seek of idx_ref (param,
+ * target_id, target_type), each tested with probes. One candidate costs its few referring sources.
+ */
+function hasProbeSql(r: string, p: Extract<Predicate, { kind: 'has' }>, visibility: Predicate[], names: Aliases): Sql {
+  const x = names.next('h');
+  const s = names.next('s');
+  const inner = predicateSql(s, p.inner, visibility, names, 'probe');
+  const vis = visibilitySql(s, narrowAll(visibility, [p.sourceType]) || [FALSE], names);
+  return {
+    sql: `EXISTS (SELECT 1 FROM idx_ref ${x} CROSS JOIN resources ${s} ON ${s}.rid = ${x}.rid
+      WHERE ${x}.param = ? AND ${x}.target_id = ${r}.id AND ${x}.target_type = ${r}.type AND +${s}.type = ? AND ${s}.deleted = 0 AND ${inner.sql}${vis.sql})`,
+    args: [qualified(p.param), p.sourceType, ...inner.args, ...vis.args],
+  };
+}
+
+/**
+ * ` AND …` for each visibility predicate on alias `r` (empty when there are none). Visibility is
+ * an OR on a resource already found (never the driver), so it probes, unless the caller expects
+ * so many candidates that one list per statement costs less (SqliteSearch.visibilityMode).
+ */
+export function visibilitySql(r: string, visibility: Predicate[], names: Aliases, mode: Mode = 'probe'): Sql {
   if (!visibility.length) return { sql: '', args: [] };
-  const parts = visibility.map((v) => predicateSql(r, v, [], names));
+  const parts = visibility.map((v) => predicateSql(r, v, [], names, mode));
   return { sql: parts.map((p) => ` AND ${p.sql}`).join(''), args: parts.flatMap((p) => p.args) };
 }

@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor } from '../cursor';
 import { type VersionRow, rowToVersion } from './rows';
 import { SqliteSearch } from './search-sql';
 import { Statements } from './statements';
-import { Aliases, predicateSql } from './predicate-sql';
+import { Aliases, visibilitySql } from './predicate-sql';
 
 export class SqliteReader implements StoreReader {
   protected readonly sql: Statements;
@@ -45,10 +45,9 @@ export class SqliteReader implements StoreReader {
     }
     if (q.visibility?.length) {
       // Visibility is decided on the resource's current row (custody never changes).
-      const names = new Aliases();
-      const parts = q.visibility.map((p) => predicateSql('r', p, [], names));
-      where.push(`EXISTS (SELECT 1 FROM resources r WHERE r.type = v.type AND r.id = v.id AND ${parts.map((p) => p.sql).join(' AND ')})`);
-      args.push(...parts.flatMap((p) => p.args));
+      const vis = visibilitySql('r', q.visibility, new Aliases());
+      where.push(`EXISTS (SELECT 1 FROM resources r WHERE r.type = v.type AND r.id = v.id${vis.sql})`);
+      args.push(...vis.args);
     }
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const total = (this.sql.get(`SELECT COUNT(*) AS n FROM versions v ${filter}`).get(...args) as { n: number }).n;
