@@ -34,12 +34,12 @@ import { createIndexer } from '../src/search/indexer';
 import { loadSearchRegistry } from '../src/search/registry';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
 import { renderProfile, summariseProfile } from './profile';
+import { viralLoad } from './scenarios/http';
 
 const ROOT = resolve(__dirname, '..');
 const BUNDLE_SIZE = 50;
 const ORG = 'clinic-1';
 const SECRET = 'ingest-bench-secret-ingest-bench-secret-0123456789';
-const LOINC = 'http://loinc.org';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -61,19 +61,6 @@ const opts = {
 };
 
 const log = (m: string): void => void process.stderr.write(`ingest: ${m}\n`);
-
-/** The viral load the HTTP bench posts (bench/scenarios/http.ts), about `patient`. */
-function viralLoad(patient: string, i: number): Record<string, unknown> {
-  return {
-    resourceType: 'Observation',
-    status: 'final',
-    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
-    code: { coding: [{ system: LOINC, code: '23876-6' }] },
-    subject: { reference: `Patient/${patient}` },
-    effectiveDateTime: `2025-06-${String(1 + (i % 28)).padStart(2, '0')}T10:00:00Z`,
-    valueQuantity: { value: 20 + (i % 1000), unit: 'copies/mL', system: 'http://unitsofmeasure.org', code: '{copies}/mL' },
-  };
-}
 
 /** Makes bundles of 50 Observations, one client each, cycling through `patients`. */
 function bundleMaker(patients: string[]): () => { body: string; resources: Record<string, unknown>[] } {

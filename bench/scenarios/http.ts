@@ -26,7 +26,7 @@ export function helloScenario(name: string, target: Target): LoadScenario {
 }
 
 /** A viral-load result for a client, shaped like the generator's (src/seed/hiv.ts). */
-function viralLoad(patient: string, i: number): Record<string, unknown> {
+export function viralLoad(patient: string, i: number): Record<string, unknown> {
   return {
     resourceType: 'Observation',
     status: 'final',
