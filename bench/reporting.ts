@@ -22,6 +22,7 @@ import { createIndexer } from '../src/search/indexer';
 import { INDICATORS } from '../src/reporting/indicators';
 import { evaluateIndicator, evaluateIndicators } from '../src/reporting/evaluate';
 import { lastPhases } from '../src/store/sqlite/report-run';
+import { Rng } from '../src/seed/prng';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100_000);
 const BATCH = 2000;
@@ -32,15 +33,10 @@ const LOINC = 'http://loinc.org';
 const REG = 'https://linkcare.example.org/fhir/CodeSystem/regimen';
 const cc = (system: string, code: string) => ({ coding: [{ system, code }] });
 
-/** Mulberry32: a small deterministic PRNG, so runs are comparable. */
+/** Seeded mulberry32 stream (src/seed/prng.ts), so runs reproduce. */
 function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 type Rec = { resource: Resource & { id: string }; custodian: string; patient?: string };

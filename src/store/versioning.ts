@@ -17,6 +17,31 @@ export function checkIfMatch(type: string, id: string, current: { version: numbe
   if (live !== options.ifMatchVersion) throw new VersionConflictError(type, id, live);
 }
 
+/** What a store knows of a resource's live version when writing the next one. */
+export interface CurrentVersion {
+  version: number;
+  deleted: unknown;
+  lastUpdated?: string;
+  custodian?: string | null;
+  patient?: string | null;
+}
+
+/**
+ * The next version's meta (http://hl7.org/fhir/R4/resource.html#Meta): version id and instant after
+ * the live one, the method history records, custody (decided by the first version, never moved)
+ * and the client it is about.
+ */
+export function nextVersion(current: CurrentVersion | undefined, options: WriteOptions) {
+  return {
+    versionId: String((current?.version ?? 0) + 1),
+    lastUpdated: nextInstant(current?.lastUpdated),
+    deleted: false,
+    method: options.method ?? (current && !current.deleted ? 'PUT' : 'POST'),
+    custodian: current?.custodian ?? options.custodian,
+    patient: options.patient ?? current?.patient ?? undefined,
+  } as const;
+}
+
 /** The object without its undefined properties (stored versions carry no empty keys). */
 export function dropUndefined<T extends object>(o: T): T {
   for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];

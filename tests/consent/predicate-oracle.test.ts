@@ -7,20 +7,17 @@ import { type TestApp, startTestApp } from '../helpers/app';
 import { accessTo, requestVisibility } from '../../src/policy/access';
 import type { Principal } from '../../src/auth/principal';
 import { withSensitivityLabels } from '../../src/consent/labels';
+import { Rng } from '../../src/seed/prng';
 
 const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
 const LABELS = ['HIV', 'STD', 'PSY', 'SDV', 'ETH'];
 const TYPES = ['Observation', 'Condition', 'Immunization'] as const;
 const ORGS = ['org-a', 'org-b', 'org-c'];
 
+/** Seeded mulberry32 stream (src/seed/prng.ts), so runs reproduce. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x ^= x + Math.imul(x ^ (x >>> 7), 61 | x);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 let t: TestApp;

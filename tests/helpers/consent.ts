@@ -5,6 +5,9 @@ import { FHIR_JSON, type TestApp } from './app';
 /** Role "information recipient" (v3-ParticipationType IRCP), as IHE Privacy Consent names recipients. */
 export const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
 
+/** Purpose of use "treatment" (v3-ActReason TREAT). */
+export const TREAT = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' };
+
 /** A recipient actor for `org`. */
 export function recipient(org: string): NonNullable<ConsentProvision['actor']>[number] {
   return { role: IRCP, reference: { reference: `Organization/${org}` } };

@@ -1,6 +1,7 @@
 /** Builders for referral tests: a client held by a community organisation, consent, ServiceRequest, Task. */
 import type { Consent, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { FHIR_JSON, type TestApp } from '../helpers/app';
+import { TREAT, privacyConsent, recipient } from '../helpers/consent';
 import { REFERRAL_SERVICE_SYSTEM, TASK_CODE_SYSTEM } from '../../src/referrals/task';
 
 export const COMMUNITY = 'community-org';
@@ -29,20 +30,8 @@ export function put(agent: Agent, body: Resource, ifMatch?: string) {
 }
 
 /** The active consent of a client for a recipient organisation (IHE Privacy Consent shape). */
-export function consentFor(patient: string, recipient: string, status: Consent['status'] = 'active'): Consent {
-  return {
-    resourceType: 'Consent',
-    status,
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patient}` },
-    dateTime: '2025-01-01T00:00:00Z',
-    provision: {
-      type: 'permit',
-      actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { reference: `Organization/${recipient}` } }],
-      purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' }],
-    },
-  };
+export function consentFor(patient: string, recipientOrg: string, status: Consent['status'] = 'active'): Consent {
+  return privacyConsent(patient, { type: 'permit', actor: [recipient(recipientOrg)], purpose: [TREAT] }, { status, dateTime: '2025-01-01T00:00:00Z' });
 }
 
 /** A referral ServiceRequest for a service of the referral-service list. */

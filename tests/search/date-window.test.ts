@@ -17,6 +17,7 @@ import { SqliteSearch } from '../../src/store/sqlite/search-sql';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { Statements } from '../../src/store/sqlite/statements';
 import { BASE, testRegistry } from '../helpers/app';
+import { Rng } from '../../src/seed/prng';
 
 const dir = mkdtempSync(join(tmpdir(), 'linkcare-window-'));
 const file = join(dir, 'store.sqlite');
@@ -61,15 +62,10 @@ function sqlOf(query: string): { sql: string; plan: string } {
 
 const count = (s: string, part: string) => s.split(part).length - 1;
 
-/** Seeded PRNG (mulberry32), so a failing query reproduces. */
+/** Seeded mulberry32 stream (src/seed/prng.ts), so runs reproduce. */
 function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** Queries of one or two date predicates with every prefix, some with two values. */

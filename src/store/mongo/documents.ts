@@ -22,46 +22,41 @@ export interface IdxDoc {
   }[];
 }
 
-/** A document of the `resources` collection: the current version of one resource. */
-export interface ResourceDoc {
-  /** `Type/id`: unique, so two creates of one id can never both commit. */
-  _id: string;
+/** What a resource document and a version document both record about a version. */
+interface VersionFields {
   type: string;
   id: string;
-  /** Stable numeric key for the resource's life (the seq of its first version): keyset paging tie-breaker. */
-  rid: number;
   version: number;
-  /** seq of the current version. */
-  seq: number;
   lastUpdated: string;
   deleted: boolean;
   method: StoredVersion['method'];
   custodian?: string;
   patient?: string;
-  /** Organisations where this client is enrolled (Patients only), copied from `enrolments`. */
-  enrolled?: string[];
   /** The stored JSON exactly as written (the audit chain hashes it); absent when deleted. */
   content?: string;
+}
+
+/** A document of the `resources` collection: the current version of one resource. */
+export interface ResourceDoc extends VersionFields {
+  /** `Type/id`: unique, so two creates of one id can never both commit. */
+  _id: string;
+  /** Stable numeric key for the resource's life (the seq of its first version): keyset paging tie-breaker. */
+  rid: number;
+  /** seq of the current version. */
+  seq: number;
+  /** Organisations where this client is enrolled (Patients only), copied from `enrolments`. */
+  enrolled?: string[];
   idx: IdxDoc;
 }
 
 /** A document of the `versions` collection: one version of a resource. */
-export interface VersionDoc {
+export interface VersionDoc extends VersionFields {
   /** `Type/id/version`. */
   _id: string;
   /** `Type/id`, to join with `resources`. */
   rk: string;
-  type: string;
-  id: string;
-  version: number;
   /** Global write order (system history, paging). */
   seq: number;
-  lastUpdated: string;
-  deleted: boolean;
-  method: StoredVersion['method'];
-  custodian?: string;
-  patient?: string;
-  content?: string;
 }
 
 /** Drops null and undefined members: a missing field matches `{f: null}` just as a null one does. */

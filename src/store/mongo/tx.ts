@@ -4,7 +4,7 @@
  * concurrent writing units conflict, so one of them is retried on a fresh snapshot, and units
  * of work are serialisable as the port promises (If-Match, conditional create, the audit chain).
  */
-import { checkIfMatch, dropUndefined, nextInstant } from '../versioning';
+import { checkIfMatch, dropUndefined, nextInstant, nextVersion } from '../versioning';
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { GENESIS_HASH, linkHash } from '../../audit/chain';
@@ -70,21 +70,9 @@ export class MongoTx extends MongoReader implements StoreTx {
     const type = resource.resourceType;
     const current = await this.current(type, resource.id);
     checkIfMatch(type, resource.id, current, options);
-    const versionId = String((current?.version ?? 0) + 1);
-    const lastUpdated = nextInstant(current?.lastUpdated);
-    const stored = { ...resource, meta: { ...resource.meta, versionId, lastUpdated } } as Resource;
-    const version = dropUndefined<StoredVersion>({
-      type,
-      id: resource.id,
-      resource: stored,
-      versionId,
-      lastUpdated,
-      deleted: false,
-      method: options.method ?? (current && !current.deleted ? 'PUT' : 'POST'),
-      // Custody is decided by the first version and never moves.
-      custodian: current?.custodian ?? options.custodian,
-      patient: options.patient ?? current?.patient ?? undefined,
-    });
+    const meta = nextVersion(current ?? undefined, options);
+    const stored = { ...resource, meta: { ...resource.meta, versionId: meta.versionId, lastUpdated: meta.lastUpdated } } as Resource;
+    const version = dropUndefined<StoredVersion>({ type, id: resource.id, resource: stored, ...meta });
     const content = JSON.stringify(stored);
     await this.write(version, seq, current, content, idxDoc(type, this.indexer(stored)));
     return { version, content };

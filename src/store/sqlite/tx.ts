@@ -1,5 +1,5 @@
 /** Writes inside a unit of work on the embedded store's write connection. */
-import { checkIfMatch, dropUndefined, nextInstant } from '../versioning';
+import { checkIfMatch, dropUndefined, nextInstant, nextVersion } from '../versioning';
 import { enqueueJob } from './jobs';
 import type Database from 'better-sqlite3';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
@@ -68,18 +68,8 @@ export class SqliteTx extends SqliteReader implements StoreTx {
     const type = resource.resourceType;
     const current = this.current(type, resource.id);
     checkIfMatch(type, resource.id, current, options);
-    const versionId = String((current?.version ?? 0) + 1);
-    const lastUpdated = nextInstant(current?.last_updated);
-    const stored = { ...resource, meta: { ...resource.meta, versionId, lastUpdated } } as Resource;
-    const meta = {
-      versionId,
-      lastUpdated,
-      deleted: false,
-      method: options.method ?? (current && !current.deleted ? 'PUT' : 'POST'),
-      // Custody is decided by the first version and never moves.
-      custodian: current?.custodian ?? options.custodian,
-      patient: options.patient ?? current?.patient ?? undefined,
-    } as const;
+    const meta = nextVersion(current && { ...current, lastUpdated: current.last_updated }, options);
+    const stored = { ...resource, meta: { ...resource.meta, versionId: meta.versionId, lastUpdated: meta.lastUpdated } } as Resource;
     const content = JSON.stringify(stored);
     const rid = this.write(type, resource.id, current, meta, content);
     this.index.write(rid, type, this.indexer(stored), !current);

@@ -7,6 +7,7 @@
 import type { Task } from '@medplum/fhirtypes';
 import type { FhirClient } from './http';
 import { REFERRAL_SERVICE_SYSTEM, TASK_CODE_SYSTEM } from '../../../src/referrals/task';
+import { TREAT, privacyConsent, recipient } from '../../helpers/consent';
 
 export const COMMUNITY = 'rel-community-org';
 export const CLINIC = 'rel-clinic-org';
@@ -21,17 +22,8 @@ async function created(c: FhirClient, body: { resourceType: string }): Promise<s
 export async function referralSetup(outreach: FhirClient): Promise<{ patient: string; sr: string }> {
   const patient = await created(outreach, { resourceType: 'Patient', gender: 'female' } as { resourceType: string });
   await created(outreach, {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patient}` },
+    ...privacyConsent(patient, { type: 'permit', actor: [recipient(CLINIC)], purpose: [TREAT] }),
     dateTime: '2025-01-01T00:00:00Z',
-    provision: {
-      type: 'permit',
-      actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { reference: `Organization/${CLINIC}` } }],
-      purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' }],
-    },
   } as { resourceType: string });
   const sr = await created(outreach, {
     resourceType: 'ServiceRequest',
