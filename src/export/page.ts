@@ -5,7 +5,6 @@
  */
 import type { FhirContext } from '../fhir/context';
 import type { Predicate, SearchPlan, SortKey } from '../search/plan';
-import type { Store } from '../store/port';
 import { parseDateRange } from '../search/ranges';
 import type { ExportOptions } from './options';
 import type { ExportPayload, ExportProgress } from './job';
@@ -19,20 +18,6 @@ export interface PageStep {
   lines: string[];
   withheld: number;
   next: ExportProgress;
-}
-
-/**
- * A store's optional raw page reader (src/store/sqlite/export-pages.ts): a search's matches as
- * their stored JSON text. Identified exports write resources as stored, so with it they skip a
- * JSON.parse and a JSON.stringify per resource; stores without it are read through `search`.
- */
-interface RawPages {
-  exportPage(plan: SearchPlan): Promise<{ matches: { lastUpdated: string; json: string }[]; nextCursor?: string }>;
-}
-
-function rawPages(store: Store): RawPages | undefined {
-  const candidate = store as Store & Partial<RawPages>;
-  return typeof candidate.exportPage === 'function' ? (candidate as RawPages) : undefined;
 }
 
 /**
@@ -85,9 +70,10 @@ interface PageLines {
 
 /** Reads one page: stored JSON text as is (raw reader), re-serialised, or de-identified (with `key`). */
 async function readPage(ctx: FhirContext, payload: ExportPayload, plan: SearchPlan, options: ExportOptions, key?: Buffer): Promise<PageLines> {
-  const raw = key ? undefined : rawPages(ctx.store);
-  if (raw) {
-    const { matches, nextCursor } = await raw.exportPage(plan);
+  // Identified exports write resources as stored: a store's raw page reader (Store.exportPage)
+  // skips a JSON.parse and a JSON.stringify per resource; stores without it are read through search.
+  if (!key && ctx.store.exportPage) {
+    const { matches, nextCursor } = await ctx.store.exportPage(plan);
     return { lines: matches.map((m) => asLine(m.json)), withheld: 0, nextCursor, lastUpdated: matches[matches.length - 1]?.lastUpdated };
   }
   const { matches, nextCursor } = await ctx.store.search(plan);

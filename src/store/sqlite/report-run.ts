@@ -13,14 +13,6 @@ export const lastPhases: { name: string; ms: number; cpuMs: number }[] = [];
 /** Cell rows as the store returns them: the key population as its rank. */
 type RawCell = Omit<Cell, 'keyPopulation'> & { kp: number | null };
 
-/**
- * Evaluates every population of one scope in one pass, in one read transaction (its own, or the
- * caller's). Synchronous: at 100 000 clients it holds the event loop for a few seconds.
- */
-export function countAll(db: Database.Database, queries: readonly PopulationQuery[], scope: ReportScope, spec: StrataSpec): RawCell[][] {
-  return evaluate(db, queries, scope, spec);
-}
-
 /** One statement of an evaluation and the plan SQLite chose for it (EXPLAIN QUERY PLAN details). */
 export interface StatementPlan {
   name: string;
@@ -33,7 +25,7 @@ export interface StatementPlan {
  */
 export function explainAll(db: Database.Database, queries: readonly PopulationQuery[], scope: ReportScope, spec: StrataSpec): StatementPlan[] {
   const plans: StatementPlan[] = [];
-  evaluate(db, queries, scope, spec, (name, sql) => {
+  countAll(db, queries, scope, spec, (name, sql) => {
     // A script of several statements (the CREATEs) has no single plan.
     if (sql.args.length === 0 && sql.sql.includes(';')) return;
     const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql.sql}`).all(...sql.args) as { detail: string }[];
@@ -90,8 +82,12 @@ export function resetTempDatabase(db: Database.Database): void {
   db.pragma(`temp_store = ${mode}`);
 }
 
-/** countAll, calling `before` with each statement just before it runs. */
-function evaluate(
+/**
+ * Evaluates every population of one scope in one pass, in one read transaction (its own, or the
+ * caller's). Synchronous: at 100 000 clients it holds the event loop for a few seconds.
+ * `before`, when given, sees each statement just before it runs (explainAll).
+ */
+export function countAll(
   db: Database.Database,
   queries: readonly PopulationQuery[],
   scope: ReportScope,

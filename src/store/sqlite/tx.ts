@@ -13,6 +13,9 @@ import { SqliteReader } from './reader';
 /** Computes a resource's search index rows (see src/search/extract.ts). */
 export type Indexer = (resource: Resource) => IndexRows;
 
+/** Memo key of the audit chain's head within a unit of work. */
+const AUDIT_HEAD = 'audit-chain-head';
+
 interface CurrentRow {
   rid: number;
   version: number;
@@ -119,12 +122,16 @@ export class SqliteTx extends SqliteReader implements StoreTx {
     const lastUpdated = nextInstant(undefined);
     const stored = { ...event, id, meta: { ...event.meta, versionId: '1', lastUpdated } } as AuditEvent & { id: string };
     const content = JSON.stringify(stored);
-    const head = this.sql.get('SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    // A unit of work appending several events reads the chain's head once (the memo lives for the unit).
+    const head = (this.memo.get(AUDIT_HEAD) ?? this.sql.get('SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1').get()) as
+      | { seq: number; hash: string }
+      | undefined;
     const seq = (head?.seq ?? 0) + 1;
     const hash = linkHash(head?.hash ?? GENESIS_HASH, content);
     this.sql.get('INSERT INTO audit_chain (seq, event_id, prev_hash, hash) VALUES (?, ?, ?, ?)').run(seq, id, head?.hash ?? GENESIS_HASH, hash);
     this.sql.get('INSERT INTO audit_journal (seq, event_id, custodian, last_updated, content) VALUES (?, ?, ?, ?, ?)').run(seq, id, custodian ?? null, lastUpdated, content);
     this.sql.get("INSERT INTO meta (key, value) VALUES ('audit_head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(`${seq}:${hash}`);
+    this.memo.set(AUDIT_HEAD, { seq, hash });
     return dropUndefined({ type: 'AuditEvent', id, resource: stored, versionId: '1', lastUpdated, deleted: false, method: 'POST' as const, custodian });
   }
 
