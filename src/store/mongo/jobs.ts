@@ -8,20 +8,11 @@ import type mongoose from 'mongoose';
 import type { Job, JobChanges, JobState } from '../port';
 
 /** A job as stored: payload and result as JSON text, so they round-trip exactly. */
-export interface JobDoc {
+export type JobDoc = Omit<Job, 'id' | 'payload' | 'result'> & {
   _id: string;
-  queue: string;
-  state: JobState;
   payload: string;
   result?: string;
-  attempts: number;
-  notBefore: string;
-  leaseUntil?: string;
-  error?: string;
-  owner?: string;
-  created: string;
-  updated: string;
-}
+};
 
 type Jobs = mongoose.mongo.Collection<JobDoc>;
 type Session = mongoose.mongo.ClientSession | undefined;
