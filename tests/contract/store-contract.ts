@@ -107,13 +107,21 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     test('reads inside a unit see its writes; reads outside see only committed data', async () => {
       let inside: unknown;
       let outside: unknown = 'unset';
+      let outsideSearch: unknown = 'unset';
+      let outsideHistory: unknown = 'unset';
       await store.unitOfWork(async (tx) => {
         await tx.put(patient('a'));
         inside = (await tx.read('Patient', 'a'))?.id;
+        // Across a real turn of the event loop, as a request handled meanwhile would read.
+        await new Promise((resolve) => setImmediate(resolve));
         outside = await store.read('Patient', 'a');
+        outsideSearch = (await store.search(plan({ where: [{ kind: 'id', ids: ['a'] }] }))).total;
+        outsideHistory = (await store.history({ type: 'Patient', id: 'a', count: 10 })).total;
       });
       expect(inside).toBe('a');
       expect(outside).toBeUndefined();
+      expect(outsideSearch).toBe(0);
+      expect(outsideHistory).toBe(0);
       expect((await store.read('Patient', 'a'))?.id).toBe('a');
     });
 

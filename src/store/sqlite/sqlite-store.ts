@@ -1,6 +1,7 @@
 /**
  * The embedded store on better-sqlite3: WAL, one write connection whose units of work are
- * serialised by a mutex, and one read connection that only ever sees committed data.
+ * serialised by a mutex, and one read connection that only ever sees committed data. Committed
+ * reads use the write connection whenever no unit of work is open on it (its cache stays warm).
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
@@ -62,7 +63,13 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   writer.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
   const reader = openConnection(path, true);
   const mutex = new Mutex();
-  const committed = new SqliteReader(reader);
+  const onReader = new SqliteReader(reader);
+  // Between units of work the writer sees exactly the committed data, and its page cache stays
+  // warm: SQLite drops a connection's whole page cache when another connection has committed
+  // (https://www.sqlite.org/wal.html), which every audited read does. Reads are synchronous, so
+  // no unit of work can begin in the middle of one; during a unit, reads use the read connection.
+  const onWriter = new SqliteReader(writer);
+  const committed = (): SqliteReader => (writer.inTransaction ? onReader : onWriter);
   const tx = new SqliteTx(writer, options.indexer ?? (() => emptyRows()));
   let closed = false;
   const indicatorQueries = sqliteIndicatorQueries(reader);
@@ -84,7 +91,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     });
 
   const journal = new AuditJournalMover({
-    pending: () => committed.auditJournalPending(),
+    pending: () => committed().auditJournalPending(),
     move: (limit) => unitOfWork(async () => tx.moveAuditJournal(limit)),
   });
   journal.start();
@@ -95,17 +102,17 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
 
   return {
     kind: 'sqlite',
-    read: (type, id) => audited(type === 'AuditEvent', () => committed.read(type, id)),
-    vread: (type, id, v) => audited(type === 'AuditEvent', () => committed.vread(type, id, v)),
-    history: (q) => audited(!q.type || q.type === 'AuditEvent', () => committed.history(q)),
-    search: (plan) => audited(planReachesAuditEvents(plan), () => committed.search(plan)),
+    read: (type, id) => audited(type === 'AuditEvent', () => committed().read(type, id)),
+    vread: (type, id, v) => audited(type === 'AuditEvent', () => committed().vread(type, id, v)),
+    history: (q) => audited(!q.type || q.type === 'AuditEvent', () => committed().history(q)),
+    search: (plan) => audited(planReachesAuditEvents(plan), () => committed().search(plan)),
     exportPage: (plan) => audited(planReachesAuditEvents(plan), () => exportPages(plan)),
     flushAudit: () => journal.drain(),
-    enrolments: (patientId) => committed.enrolments(patientId),
-    stamp: (key) => committed.stamp(key),
+    enrolments: (patientId) => committed().enrolments(patientId),
+    stamp: (key) => committed().stamp(key),
     unitOfWork,
-    auditChain: async (afterSeq, limit) => committed.auditChain(afterSeq, limit),
-    auditHead: async () => committed.auditHead(),
+    auditChain: async (afterSeq, limit) => committed().auditChain(afterSeq, limit),
+    auditHead: async () => committed().auditHead(),
     async purge() {
       // Fold the WAL into the main file and truncate it, so erased pages survive in neither.
       await mutex.run(async () => {
