@@ -19,6 +19,7 @@ import { type Indexer, SqliteTx } from './tx';
 import { sqliteIndicatorQueries } from './report-run';
 import { AuditJournalMover, planReachesAuditEvents } from './audit-journal';
 import { sqliteExportPages } from './export-pages';
+import { startCheckpointer } from './checkpointer';
 
 export type { Indexer } from './tx';
 
@@ -41,7 +42,12 @@ function openConnection(file: string, readonly: boolean): Database.Database {
 export interface SqliteStoreOptions {
   /** Without one, nothing is indexed and only _id/_lastUpdated searches work (store unit tests). */
   indexer?: Indexer;
+  /** Checkpoint on a worker thread (default: on for a file, off for ':memory:'); see checkpointer.ts. */
+  backgroundCheckpoint?: boolean;
 }
+
+/** The writer's own auto-checkpoint (pages) while a worker checkpoints: only a backstop. */
+const BACKSTOP_CHECKPOINT_PAGES = 20000;
 
 /** The embedded store: the port, plus moving the audit journal on demand (migrations, tests). */
 export interface SqliteStore extends Store {
@@ -62,6 +68,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   for (const name of RETIRED_INDEXES) writer.exec(`DROP INDEX IF EXISTS ${name}`);
   writer.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
   const reader = openConnection(path, true);
+  const checkpointer = (options.backgroundCheckpoint ?? !ephemeral) ? startCheckpointer(path) : undefined;
+  if (checkpointer) writer.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   const mutex = new Mutex();
   const onReader = new SqliteReader(reader);
   // Between units of work the writer sees exactly the committed data, and its page cache stays
@@ -137,6 +145,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       await mutex.run(async () => {
         closed = true;
       });
+      await checkpointer?.stop();
       reader.close();
       writer.close();
       if (ephemeral) for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
