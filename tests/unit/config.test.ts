@@ -4,6 +4,8 @@ test('defaults', () => {
   const c = loadConfig({});
   expect(c).toMatchObject({ port: 8080, database: { kind: 'sqlite', file: './data/linkcare.sqlite' }, logLevel: 'info', production: false, bodyLimitBytes: 5 * 1024 * 1024 });
   expect(c.baseUrl).toBe('http://localhost:8080/fhir');
+  expect(c.heapGrowthPercent).toBe(50);
+  expect(loadConfig({ HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent).toBe(0);
 });
 
 test('DATABASE_URL forms', () => {
@@ -25,6 +27,8 @@ test.each([
   [{ DIRECTORY_TIME_ZONE: 'Mars/Olympus' }, /DIRECTORY_TIME_ZONE/],
   [{ SUPPRESSION_THRESHOLD: '-1' }, /SUPPRESSION_THRESHOLD/],
   [{ EXPORT_RETENTION_HOURS: '0' }, /EXPORT_RETENTION_HOURS/],
+  [{ HEAP_GROWTH_PERCENT: '-5' }, /HEAP_GROWTH_PERCENT/],
+  [{ HEAP_GROWTH_PERCENT: '1000' }, /HEAP_GROWTH_PERCENT/],
   [{ NODE_ENV: 'production', DATABASE_URL: 'mongodb://db/x', MONGODB_ALLOW_STANDALONE: '1', AUTH_JWT_SECRET: 'x'.repeat(40), PSEUDONYM_KEY: Buffer.alloc(32, 7).toString('base64') }, /replica set/],
 ])('bad value %o is refused with a clear message', (env, msg) => {
   expect(() => loadConfig(env)).toThrow(msg);
