@@ -21,9 +21,12 @@ async function createObs(body: object = obs) {
 }
 
 describe('create', () => {
-  test('assigns a random UUID id, version 1 and server meta; sets Location, ETag, Last-Modified', async () => {
+  test('assigns a time-ordered UUID id, version 1 and server meta; sets Location, ETag, Last-Modified', async () => {
     const res = await createObs({ ...obs, id: 'client-chosen', meta: { versionId: '99', lastUpdated: '2001-01-01T00:00:00Z', tag: [{ code: 'x' }] } });
-    expect(res.body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // RFC 9562 version 7: ids created later sort after earlier ones (B-tree locality in the store).
+    expect(res.body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const next = await createObs(obs);
+    expect(next.body.id > res.body.id).toBe(true);
     expect(res.body.meta.versionId).toBe('1');
     expect(res.body.meta.lastUpdated).not.toBe('2001-01-01T00:00:00Z');
     expect(res.body.meta.tag).toEqual([{ code: 'x' }]);
@@ -33,11 +36,14 @@ describe('create', () => {
     expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/);
   });
 
-  test('ids are not sequential', async () => {
+  test('ids cannot be enumerated: after the time prefix, consecutive ids share no run of random bits', async () => {
     const a = await createObs();
     const b = await createObs();
     expect(a.body.id).not.toBe(b.body.id);
-    expect(a.body.id.slice(0, 8)).not.toBe(b.body.id.slice(0, 8));
+    // The last 16 hex digits are random (62 bits after the variant); a counter would change only the end.
+    const tail = (id: string) => id.replace(/-/g, '').slice(16);
+    const differing = [...tail(a.body.id)].filter((ch, i) => ch !== tail(b.body.id)[i]).length;
+    expect(differing).toBeGreaterThan(6);
   });
 
   test('accepts application/json too', async () => {

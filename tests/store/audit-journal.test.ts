@@ -13,7 +13,7 @@ import { createIndexer } from '../../src/search/indexer';
 import { loadSearchRegistry } from '../../src/search/registry';
 import { parseSearch } from '../../src/search/parse';
 import { verifyAuditChain } from '../../src/audit/verify';
-import { newAuditEventId } from '../../src/audit/event-id';
+import { newTimeOrderedId } from '../../src/store/time-ordered-id';
 import type { QueryPairs } from '../../src/fhir/context';
 
 const registry = loadSearchRegistry();
@@ -149,17 +149,17 @@ describe('planReachesAuditEvents', () => {
   });
 });
 
-describe('newAuditEventId', () => {
+describe('newTimeOrderedId', () => {
   it('gives unique ids that sort in the order they were made, in the UUID version 7 layout', () => {
-    const ids = Array.from({ length: 5000 }, () => newAuditEventId());
+    const ids = Array.from({ length: 5000 }, () => newTimeOrderedId());
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(ids);
     for (const id of ids.slice(0, 10)) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it('stays increasing when the clock steps back', () => {
-    const a = newAuditEventId(Date.now() + 60_000);
-    const b = newAuditEventId(Date.now());
+    const a = newTimeOrderedId(Date.now() + 60_000);
+    const b = newTimeOrderedId(Date.now());
     expect(b > a).toBe(true);
   });
 });

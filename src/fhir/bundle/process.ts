@@ -3,7 +3,7 @@
  * A transaction runs in one unit of work: all entries commit or none do. Batch entries run
  * each in their own unit of work and fail independently.
  */
-import { randomUUID } from 'node:crypto';
+import { newTimeOrderedId } from '../../store/time-ordered-id';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse } from '../context';
 import { principalOf } from '../context';
@@ -161,13 +161,13 @@ async function planIds(ctx: FhirContext, req: FhirRequest, tx: StoreTx, entries:
         const found = await findConditional(ctx, tx, type, parseConditionalQuery(e.ifNoneExist), principalOf(req));
         if (found.length > 1) throw preconditionFailed(`Bundle.entry[${e.index}]: ifNoneExist matched more than one resource`);
         if (found.length === 1) existing.add(e.index);
-        id = found[0]?.id ?? randomUUID();
-      } else id = randomUUID();
+        id = found[0]?.id ?? newTimeOrderedId();
+      } else id = newTimeOrderedId();
       ids.set(e.index, id);
     } else if (e.method === 'PUT' && id === undefined) {
       const found = await findConditional(ctx, tx, type, e.query, principalOf(req));
       if (found.length > 1) throw preconditionFailed(`Bundle.entry[${e.index}]: conditional update matched more than one resource`);
-      id = found[0]?.id ?? randomUUID();
+      id = found[0]?.id ?? newTimeOrderedId();
       ids.set(e.index, id);
     }
     const fullUrl = e.entry.fullUrl;

@@ -4,7 +4,7 @@
  * HTTP handlers and Bundle processing both call these, so a transaction entry behaves exactly
  * like the single request it stands for, access checks included.
  */
-import { randomUUID } from 'node:crypto';
+import { newTimeOrderedId } from '../../store/time-ordered-id';
 import type { Resource } from '@medplum/fhirtypes';
 import type { FhirContext, QueryPairs } from '../context';
 import { badRequest, conflict, forbidden, invalid, notAllowed, notFound, preconditionFailed, unprocessable } from '../outcome';
@@ -145,7 +145,7 @@ export async function createIn(
     if (found.length > 1) throw preconditionFailed('If-None-Exist matched more than one resource');
     if (found.length === 1) return { status: 200, version: found[0]!, message: 'Resource already exists; nothing created' };
   }
-  const id = opts.id ?? randomUUID();
+  const id = opts.id ?? newTimeOrderedId();
   const event: WriteEvent = { action: 'create', type, id, principal: actor.principal };
   const ruled = (await runBeforeRules(ctx, tx, { ...event, resource: { ...resource, id } }))!;
   const patient = await clientOf(ctx, tx, ruled, actor.principal);

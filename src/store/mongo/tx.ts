@@ -5,7 +5,7 @@
  * of work are serialisable as the port promises (If-Match, conditional create, the audit chain).
  */
 import { checkIfMatch, dropUndefined, nextInstant, nextVersion } from '../versioning';
-import { randomUUID } from 'node:crypto';
+import { newTimeOrderedId } from '../time-ordered-id';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { GENESIS_HASH, linkHash } from '../../audit/chain';
 import { type Job, type PseudonymKind, type StoreTx, type StoredVersion, type WriteOptions } from '../port';
@@ -119,7 +119,7 @@ export class MongoTx extends MongoReader implements StoreTx {
   }
 
   async appendAudit(event: AuditEvent, custodian?: string): Promise<StoredVersion> {
-    const { version, content } = await this.putContent({ ...event, id: randomUUID() }, { custodian, method: 'POST' });
+    const { version, content } = await this.putContent({ ...event, id: newTimeOrderedId() }, { custodian, method: 'POST' });
     const head = await this.c.counters.findOne({ _id: 'audit_head' }, { session: this.session });
     const prevHash = head?.hash ?? GENESIS_HASH;
     const seq = (head?.seq ?? 0) + 1;

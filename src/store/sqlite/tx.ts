@@ -4,7 +4,7 @@ import { enqueueJob } from './jobs';
 import type Database from 'better-sqlite3';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { GENESIS_HASH, linkHash } from '../../audit/chain';
-import { newAuditEventId } from '../../audit/event-id';
+import { newTimeOrderedId } from '../time-ordered-id';
 import { type Job, type PseudonymKind, type StoreTx, type StoredVersion, type WriteOptions } from '../port';
 import type { IndexRows } from '../../search/index-rows';
 import { IndexWriter } from './index-write';
@@ -118,7 +118,7 @@ export class SqliteTx extends SqliteReader implements StoreTx {
    * resource tables (`moveAuditJournal`), in batches off the request path.
    */
   async appendAudit(event: AuditEvent, custodian?: string): Promise<StoredVersion> {
-    const id = newAuditEventId();
+    const id = newTimeOrderedId();
     const lastUpdated = nextInstant(undefined);
     const stored = { ...event, id, meta: { ...event.meta, versionId: '1', lastUpdated } } as AuditEvent & { id: string };
     const content = JSON.stringify(stored);

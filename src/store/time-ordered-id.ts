@@ -1,16 +1,19 @@
 /**
- * Ids for AuditEvents: time-ordered UUIDs (the RFC 9562 version 7 layout: 48 bits of Unix
- * milliseconds, then random bits). Events are appended in time order, so their ids land at the
- * end of every B-tree keyed by id instead of on a random page of a tree of millions of rows.
- * The time an id reveals is already in the event (`recorded`).
+ * Server-assigned ids: time-ordered UUIDs (the RFC 9562 version 7 layout: 48 bits of Unix
+ * milliseconds, then random bits). New resources and AuditEvents are written in time order, so
+ * their ids land at the end of every B-tree keyed by id instead of on a random page of a tree of
+ * millions of rows: a create reads and dirties the same few pages as the one before it. The time
+ * an id reveals is when its resource was created, which version 1's meta.lastUpdated (and an
+ * AuditEvent's `recorded`) already tell whoever may read it; the remaining 62 random bits keep ids
+ * unguessable.
  */
 import { randomUUID } from 'node:crypto';
 
 let lastMs = 0;
 let counter = 0;
 
-/** A new AuditEvent id (https://www.rfc-editor.org/rfc/rfc9562#section-5.7). */
-export function newAuditEventId(now: number = Date.now()): string {
+/** A new time-ordered id (https://www.rfc-editor.org/rfc/rfc9562#section-5.7). */
+export function newTimeOrderedId(now: number = Date.now()): string {
   // Within one millisecond a 12-bit counter keeps ids increasing (RFC 9562 section 6.2, method 1).
   if (now <= lastMs) {
     counter = (counter + 1) & 0xfff;
