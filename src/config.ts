@@ -184,7 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     birthDatePrecision,
     corsOrigins,
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
-    heapGrowthPercent: integer(env, 'HEAP_GROWTH_PERCENT', 50, 0, 300),
+    heapGrowthPercent: integer(env, 'HEAP_GROWTH_PERCENT', 100, 0, 300),
     directoryTimeZone,
     exportRetentionHours: integer(env, 'EXPORT_RETENTION_HOURS', 24, 1, 8760),
     exportSmallSiteClients: integer(env, 'EXPORT_SMALL_SITE_CLIENTS', 10, 0, 1_000_000),

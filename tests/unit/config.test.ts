@@ -4,7 +4,7 @@ test('defaults', () => {
   const c = loadConfig({});
   expect(c).toMatchObject({ port: 8080, database: { kind: 'sqlite', file: './data/linkcare.sqlite' }, logLevel: 'info', production: false, bodyLimitBytes: 5 * 1024 * 1024 });
   expect(c.baseUrl).toBe('http://localhost:8080/fhir');
-  expect(c.heapGrowthPercent).toBe(50);
+  expect(c.heapGrowthPercent).toBe(100);
   expect(loadConfig({ HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent).toBe(0);
 });
 
