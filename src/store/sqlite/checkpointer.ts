@@ -1,6 +1,6 @@
 /**
  * Checkpoints on a worker thread. A checkpoint copies the pages committed to the write-ahead log
- * back into the database file (https://www.sqlite.org/wal.html#ckpt). Left to SQLite, it runs
+ * back into the database file (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint). Left to SQLite, it runs
  * inside whichever COMMIT crosses `wal_autocheckpoint`, on the main thread: with every audited
  * read committing, that cost about a tenth of the server's CPU time under load. Here a second
  * connection on its own thread checkpoints every interval instead (PASSIVE: it never waits for, nor
