@@ -4,35 +4,31 @@
  *   node --import tsx bench/ids.ts [--db /tmp/ingest-bench/work.sqlite] [--units 200] [--rounds 2]
  *
  * On the scratch copy `npm run bench:ingest` makes of the 100,000-client set, units of work of 50
- * viral-load Observations (each about a different client of clinic-1) are written with random
+ * viral-load Observations (each about a different client of the ingest organisation) are written with random
  * (version 4) ids and with time-ordered (version 7) ids, alternating, in one process, so both
  * meet the same machine load. Prints wall time and this process's CPU time (user, system; the
  * checkpointing thread included) per resource.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { loadSearchRegistry } from '../src/search/registry';
 import { createIndexer } from '../src/search/indexer';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
 import { newTimeOrderedId } from '../src/store/time-ordered-id';
 import { viralLoad } from './scenarios/http';
+import { INGEST_DB, sampleIngestClients } from './ingest-data';
+import { flag } from './options';
 
 const UNIT = 50;
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
-}
+const option = (name: string, fallback: string): string => flag(process.argv, name) ?? fallback;
 
 async function main(): Promise<void> {
-  const file = flag('db', '/tmp/ingest-bench/work.sqlite');
-  const units = Number(flag('units', '200'));
-  const rounds = Number(flag('rounds', '2'));
+  const file = option('db', INGEST_DB);
+  const units = Number(option('units', '200'));
+  const rounds = Number(option('rounds', '2'));
   if (!existsSync(file)) throw new Error(`no database at ${file}: run \`npm run bench:ingest\` once to make the scratch copy`);
-  const db = new Database(file, { readonly: true });
-  const patients = (db.prepare("SELECT patient_id AS id FROM enrolments WHERE org = 'clinic-1' LIMIT 5000").all() as { id: string }[]).map((r) => r.id);
-  db.close();
+  const { patients } = sampleIngestClients(file);
   const store = openSqliteStore(file, { indexer: createIndexer(loadSearchRegistry(), 'http://localhost/fhir') });
   const kinds = { 'random (v4)': randomUUID, 'time-ordered (v7)': newTimeOrderedId };
   let k = 0;

@@ -35,29 +35,28 @@ import { loadSearchRegistry } from '../src/search/registry';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
 import { renderProfile, summariseProfile } from './profile';
 import { viralLoad } from './scenarios/http';
+import { INGEST_DB, INGEST_ORG, sampleIngestClients } from './ingest-data';
+import { flag } from './options';
 
 const ROOT = resolve(__dirname, '..');
 const BUNDLE_SIZE = 50;
-const ORG = 'clinic-1';
+const ORG = INGEST_ORG;
 const SECRET = 'ingest-bench-secret-ingest-bench-secret-0123456789';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+const option = (name: string, fallback: string): string => flag(process.argv, name) ?? fallback;
 
 const opts = {
-  db: flag('db', '/tmp/ingest-bench/work.sqlite'),
-  from: flag('from', join(ROOT, 'bench/.data/c100000-s1/linkcare.sqlite')),
-  seconds: Number(flag('seconds', '15')),
-  warmup: Number(flag('warmup', '3')),
-  connections: Number(flag('connections', '10')),
-  baselineSeconds: Number(flag('baseline-seconds', '5')),
-  profile: flag('profile', ''),
+  db: option('db', INGEST_DB),
+  from: option('from', join(ROOT, 'bench/.data/c100000-s1/linkcare.sqlite')),
+  seconds: Number(option('seconds', '15')),
+  warmup: Number(option('warmup', '3')),
+  connections: Number(option('connections', '10')),
+  baselineSeconds: Number(option('baseline-seconds', '5')),
+  profile: option('profile', ''),
   // Experiment only: extra PRAGMAs applied to the store's connections right after its own
   // cache_size (e.g. `--pragma "cache_size = -262144;mmap_size = 4294967296"`), to measure a
   // change to src/store/sqlite/sqlite-store.ts before making it there.
-  pragmas: flag('pragma', '').split(';').map((p) => p.trim()).filter(Boolean),
+  pragmas: option('pragma', '').split(';').map((p) => p.trim()).filter(Boolean),
 };
 
 const log = (m: string): void => void process.stderr.write(`ingest: ${m}\n`);
@@ -81,17 +80,6 @@ function ensureDb(): void {
   log(`copied ${opts.from} to ${opts.db} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-function samplePatients(): { patients: string[]; resources: number } {
-  const db = new Database(opts.db, { readonly: true, fileMustExist: true });
-  try {
-    const patients = (db.prepare('SELECT patient_id AS id FROM enrolments WHERE org = ? ORDER BY patient_id LIMIT 5000').all(ORG) as { id: string }[]).map((r) => r.id);
-    const resources = (db.prepare('SELECT COUNT(*) AS n FROM resources').get() as { n: number }).n;
-    if (!patients.length) throw new Error(`no clients enrolled at ${ORG} in ${opts.db}`);
-    return { patients, resources };
-  } finally {
-    db.close();
-  }
-}
 
 /** Throughput (wall clock) and this process's CPU time per resource (user + system). */
 interface Rate {
@@ -210,7 +198,7 @@ async function startLoad(job: LoadJob): Promise<{ phase: (ms: number) => Promise
 async function main(): Promise<void> {
   ensureDb();
   patchPragmas();
-  const { patients, resources } = samplePatients();
+  const { patients, resources } = sampleIngestClients(opts.db);
   log(`${opts.db}: ${resources} resources, ${patients.length} clients of ${ORG}`);
   const rawBefore = rawBaseline(patients, opts.baselineSeconds);
   log(`baseline (raw INSERT, 50 per COMMIT): ${rawBefore.perSecond.toFixed(0)} resources/s`);

@@ -26,7 +26,8 @@ export interface BenchOptions {
   source: boolean;
 }
 
-function flag(argv: string[], name: string): string | undefined {
+/** The value after `--name` in argv, if given (a following `--flag` is not a value). */
+export function flag(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);
   if (i < 0) return undefined;
   const value = argv[i + 1];
