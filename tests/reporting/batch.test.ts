@@ -4,20 +4,14 @@
  * read connection as it found it.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type TestApp, startTestApp } from '../helpers/app';
 import { INDICATORS } from '../../src/reporting/indicators';
 import { STRATA } from '../../src/reporting/codes';
 import { evaluateIndicator, evaluateIndicators } from '../../src/reporting/evaluate';
 import type { ReportScope } from '../../src/reporting/query';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { sqliteIndicatorQueries } from '../../src/store/sqlite/report-run';
-import { createIndexer } from '../../src/search/indexer';
-import { loadSearchRegistry } from '../../src/search/registry';
 import { EXPECTED } from './expected';
-import { loadFixture } from './load';
+import { fixtureDatabase, loadFixture } from './load';
 
 const YEAR: ReportScope = { periodStart: '2024-01-01', periodEnd: '2024-12-31' };
 let t: TestApp;
@@ -65,21 +59,14 @@ test('an empty list of populations is answered without touching the store', asyn
 });
 
 describe('on its own read connection', () => {
-  let dir: string;
+  let fixture: Awaited<ReturnType<typeof fixtureDatabase>>;
   let db: Database.Database;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'linkcare-report-sql-'));
-    const file = join(dir, 'store.sqlite');
-    const store = openSqliteStore(file, { indexer: createIndexer(loadSearchRegistry(), 'http://localhost/fhir') });
-    await loadFixture(store, 'programme');
-    await store.close();
-    db = new Database(file, { readonly: true });
+    fixture = await fixtureDatabase('programme');
+    db = fixture.db;
   });
-  afterAll(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => fixture.close());
 
   const tempTables = (): string[] => (db.prepare("SELECT name FROM sqlite_temp_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
 

@@ -1,8 +1,13 @@
 /** Loads fixtures/reporting/*.json (records with their custodian) straight into a store. */
-import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Store } from '../../src/store/port';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { createIndexer } from '../../src/search/indexer';
+import { loadSearchRegistry } from '../../src/search/registry';
 
 interface FixtureRecord {
   custodian: string | null;
@@ -30,4 +35,21 @@ export async function loadFixture(store: Store, name: string): Promise<number> {
     }
   });
   return doc.records.length;
+}
+
+/** The named fixture in an embedded store file, opened read-only as the indicator SQL reads it; `close` deletes it. */
+export async function fixtureDatabase(name: string): Promise<{ db: Database.Database; close(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'linkcare-report-'));
+  const file = join(dir, 'store.sqlite');
+  const store = openSqliteStore(file, { indexer: createIndexer(loadSearchRegistry(), 'http://localhost/fhir') });
+  await loadFixture(store, name);
+  await store.close();
+  const db = new Database(file, { readonly: true });
+  return {
+    db,
+    close() {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -6,13 +6,9 @@
  * runs with the connection's page caches lowered (memory) and gives them back as they were.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { INDICATORS } from '../../src/reporting/indicators';
 import { HIV_TEST, STRATA } from '../../src/reporting/codes';
 import type { EventKind, PopulationQuery, ReportScope } from '../../src/reporting/query';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 import {
   REPORT_MAIN_CACHE_KIB,
   REPORT_TEMP_CACHE_KIB,
@@ -22,29 +18,20 @@ import {
   sqliteIndicatorQueries,
   withReportCaches,
 } from '../../src/store/sqlite/report-run';
-import { createIndexer } from '../../src/search/indexer';
-import { loadSearchRegistry } from '../../src/search/registry';
 import { EXPECTED } from './expected';
-import { loadFixture } from './load';
+import { fixtureDatabase } from './load';
 
 const YEAR: ReportScope = { periodStart: '2024-01-01', periodEnd: '2024-12-31' };
-let dir: string;
+let fixture: Awaited<ReturnType<typeof fixtureDatabase>>;
 let db: Database.Database;
 let plans: StatementPlan[];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'linkcare-report-plans-'));
-  const file = join(dir, 'store.sqlite');
-  const store = openSqliteStore(file, { indexer: createIndexer(loadSearchRegistry(), 'http://localhost/fhir') });
-  await loadFixture(store, 'programme');
-  await store.close();
-  db = new Database(file, { readonly: true });
+  fixture = await fixtureDatabase('programme');
+  db = fixture.db;
   plans = explainAll(db, INDICATORS.map((i) => i.population), YEAR, STRATA);
 });
-afterAll(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => fixture.close());
 
 const events = (): StatementPlan[] => plans.filter((p) => p.name.startsWith('events '));
 
