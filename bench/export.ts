@@ -34,7 +34,7 @@ import { runExportTurn } from '../src/export/worker';
 import { timeWhere } from '../src/export/scope';
 import { sqliteExportPages } from '../src/store/sqlite/export-pages';
 import type { Store } from '../src/store/port';
-import type { Predicate, SearchPlan } from '../src/search/plan';
+import type { Predicate } from '../src/search/plan';
 import { parseDateRange } from '../src/search/ranges';
 
 const CLIENTS = Number(process.env.BENCH_EXPORT_CLIENTS ?? 2000);
@@ -121,12 +121,7 @@ async function main(): Promise<void> {
     });
     const rawReader = new Database(file, { readonly: true });
     const withRaw = (on: boolean) => {
-      // As the SQLite store will wire it: the audit journal drained first when AuditEvents are read.
-      const pages = sqliteExportPages(rawReader);
-      const exportPage = async (plan: SearchPlan) => {
-        if (plan.types.includes('AuditEvent')) await store.flushAudit();
-        return pages(plan);
-      };
+      const exportPage = sqliteExportPages(rawReader);
       if (on) Object.assign(store, { exportPage });
       else delete (store as Store & { exportPage?: unknown }).exportPage;
     };

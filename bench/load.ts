@@ -55,6 +55,8 @@ export interface Measurement {
   statusCodes: Record<string, number>;
   /** Peak RSS of the serving process during this scenario, kB. */
   peakRssKb: number;
+  /** CPU time the serving process spent per timed 2xx response, µs (load scenarios on Linux). */
+  cpuUsPerRequest?: number;
   /** Free-form extra facts for the report (resources exported, seconds taken…). */
   note?: string;
   /** The target this ran against (baselines are looked up by it). */

@@ -39,6 +39,12 @@ function ratio(value: number | undefined, baseline: number | undefined): string 
   return Number.isFinite(r) ? `${r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×` : '—';
 }
 
+/** A scenario's server CPU per request, with express hello's CPU per request divided by it. */
+function cpuCell(r: Measurement, expressCpu: number | undefined): string {
+  if (r.cpuUsPerRequest === undefined) return '—';
+  return `${r.cpuUsPerRequest.toFixed(0)}${expressCpu !== undefined ? ` (${ratio(expressCpu, r.cpuUsPerRequest)})` : ''}`;
+}
+
 const find = (results: Measurement[], name: string): Measurement | undefined => results.find((r) => r.name === name);
 
 /** Checks the issue #9 targets against the measurements (undefined = not measured in this run). */
@@ -81,6 +87,7 @@ const verdict = (c: TargetCheck): string => (c.reached === undefined ? 'not deci
 export function renderReport(results: Measurement[], facts: RunFacts): string {
   const express = find(results, EXPRESS)?.reqPerSec;
   const node = find(results, NODE_HTTP)?.reqPerSec;
+  const expressCpu = find(results, EXPRESS)?.cpuUsPerRequest;
   const o = facts.options;
   const s = facts.seed;
   const lines = [
@@ -96,14 +103,15 @@ export function renderReport(results: Measurement[], facts: RunFacts): string {
       `in ${s.seconds.toFixed(0)} s = ${s.resourcesPerSecond.toLocaleString('en')} resources/s. linkcare runs with NODE_ENV=production, bearer ` +
       `authentication, the access policy and the audit trail on; requests are made as a clinician of ${o.org} unless stated.`,
     '',
-    '| scenario | req/s | resources/s | median ms | p95 ms | ratio vs express hello | ratio vs node:http hello | server peak RSS MB | non-2xx / errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | req/s | resources/s | median ms | p95 ms | ratio vs express hello | ratio vs node:http hello | server CPU µs/request (express\'s ÷ this) | server peak RSS MB | non-2xx / errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     const flag = r.non2xx > 0 || r.errors > 0 ? ' ⚠' : '';
     lines.push(
       `| ${r.name}${flag} | ${fixed(r.reqPerSec, 0)} | ${fixed(r.resourcesPerSec, 0)} | ${fixed(r.medianMs, 2)} | ${fixed(r.p95Ms, 2)} | ` +
-        `${r.connections ? '— | — |' : `${ratio(r.reqPerSec, express)} | ${ratio(r.reqPerSec, node)} |`} ${fixed(r.peakRssKb / 1024, 0)} | ${r.non2xx} / ${r.errors} |`,
+        `${r.connections ? '— | — |' : `${ratio(r.reqPerSec, express)} | ${ratio(r.reqPerSec, node)} |`} ${cpuCell(r, expressCpu)} | ` +
+        `${fixed(r.peakRssKb / 1024, 0)} | ${r.non2xx} / ${r.errors} |`,
     );
   }
   lines.push('', '| scenario | one request | notes |', '|---|---|---|');
@@ -120,7 +128,9 @@ export function renderReport(results: Measurement[], facts: RunFacts): string {
     '',
     'req/s counts 2xx responses only; ratios divide it by the baseline\'s req/s from this run. Latencies are exact percentiles over every ' +
       '2xx response of the timed run (sequential rows: one connection, one request at a time; the $export row\'s median is the whole job). ' +
-      '"server peak RSS" is the high-water mark of the serving process during that scenario (VmHWM, reset before each scenario).',
+      '"server peak RSS" is the high-water mark of the serving process during that scenario (VmHWM, reset before each scenario). ' +
+      '"server CPU" is the serving process\'s user + system time over the timed run (/proc/<pid>/stat) divided by its 2xx responses; ' +
+      'its ratio (express hello\'s CPU per request ÷ the scenario\'s) moves less than req/s when other jobs share the machine.',
   );
   for (const r of results.filter((x) => x.non2xx > 0 || x.errors > 0)) {
     const codes = Object.entries(r.statusCodes).map(([code, n]) => `${code}: ${n}`).join(', ');

@@ -14,7 +14,7 @@ import { EXPRESS, NODE_HTTP, renderReport } from './report';
 import { BENCH_PSEUDONYM_KEY, BENCH_SECRET, authHeaders } from './scenarios/common';
 import { VersionPool, helloScenario, linkcareScenarios } from './scenarios/http';
 import { bulkExport, evaluateMeasures, hasReporting, indicators } from './scenarios/jobs';
-import { ROOT, type Target, installExitHandlers, log, startTarget, stopAll, stopTarget } from './server';
+import { ROOT, type Target, installExitHandlers, log, startTarget, stopAll, stopTarget, cpuMicros } from './server';
 
 const RESULTS = join(ROOT, 'bench', 'results');
 /** Clients whose versions the update scenario tracks (well above the connection count). */
@@ -65,8 +65,11 @@ async function measureLoad(s: LoadScenario, o: BenchOptions): Promise<Measuremen
   if (o.warmup > 0) await runLoad(s, o.warmup, connections);
   await s.target.rss.reset();
   log(`measuring ${s.name} for ${o.seconds} s`);
+  const cpuBefore = cpuMicros(s.target.child.pid!);
   const m = await runLoad(s, o.seconds, connections);
-  return { ...m, peakRssKb: await s.target.rss.peakKb(), ...(s.connections ? { connections } : {}) };
+  const cpuAfter = cpuMicros(s.target.child.pid!);
+  const cpu = cpuBefore !== undefined && cpuAfter !== undefined && m.samples > 0 ? { cpuUsPerRequest: (cpuAfter - cpuBefore) / m.samples } : {};
+  return { ...m, ...cpu, peakRssKb: await s.target.rss.peakKb(), ...(s.connections ? { connections } : {}) };
 }
 
 /** A one-shot or sequential scenario with its own RSS window. */

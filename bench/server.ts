@@ -104,6 +104,24 @@ export class PeakRss {
   }
 }
 
+let ticksPerSecond: number | undefined;
+
+/**
+ * CPU time (user + system) a child has used so far, in µs, or undefined off Linux. Per request it
+ * is steadier than req/s on a shared machine: a neighbour's load stretches wall time, not our CPU.
+ */
+export function cpuMicros(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name: state is 3rd, utime 14th, stime 15th (proc(5)).
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return ((Number(rest[11]) + Number(rest[12])) * 1e6) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
 let built = false;
 
 /**

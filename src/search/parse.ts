@@ -110,7 +110,8 @@ function chainPredicate(registry: SearchRegistry, type: string, name: string, do
   const def = registry.get(type, code);
   if (!def) throw new UnknownParameter(name);
   if (def.type !== 'reference') throw badRequest(`${code} is not a reference parameter, so it cannot be chained`, name);
-  const candidates = typeMod ? [typeMod] : def.targets.filter(isSupportedType);
+  if (type === AUDIT_LOG || typeMod === AUDIT_LOG) throw apart(name);
+  const candidates = typeMod ? [typeMod] : def.targets.filter((t) => isSupportedType(t) && t !== AUDIT_LOG);
   if (typeMod && (!isSupportedType(typeMod) || (def.targets.length && !def.targets.includes(typeMod)))) {
     throw badRequest(`${code} cannot point at ${typeMod}`, name);
   }
@@ -133,10 +134,21 @@ function hasPredicate(registry: SearchRegistry, type: string, name: string, valu
   const inner = parts.slice(3).join(':');
   if (!sourceType || !code || !inner) throw badRequest('_has takes _has:Type:reference-param:param', name);
   if (!isSupportedType(sourceType)) throw badRequest(`Unknown resource type ${sourceType} in _has`, name);
+  if (type === AUDIT_LOG || sourceType === AUDIT_LOG) throw apart(name);
   const def = registry.get(sourceType, code);
   if (!def || def.type !== 'reference') throw badRequest(`${sourceType} has no reference parameter ${code}`, name);
   if (def.targets.length && !def.targets.includes(type)) throw badRequest(`${sourceType}.${code} cannot point at ${type}`, name);
   return { kind: 'has', sourceType, param: ref(def), inner: predicateFor(registry, sourceType, inner, value, baseUrl, depth + 1) };
+}
+
+/**
+ * AuditEvents are an append-only log searched on their own (src/store/sqlite/audit-log.ts):
+ * chains, `_has`, `_include` and `_revinclude` neither start from them nor reach them.
+ */
+const AUDIT_LOG = 'AuditEvent';
+
+function apart(name: string) {
+  return badRequest(`AuditEvents are searched on their own: ${name.split(':')[0]} cannot start from or reach them`, name);
 }
 
 function parseSort(registry: SearchRegistry, types: string[], raw: string): SortKey[] {
@@ -155,6 +167,7 @@ function parseInclude(registry: SearchRegistry, name: string, raw: string): Incl
   if (raw === '*') return { sourceType: '*', iterate };
   const [sourceType, code, targetType] = raw.split(':');
   if (!sourceType || !isSupportedType(sourceType)) throw badRequest(`${name} needs Type:param[:target], got "${raw}"`, name);
+  if (sourceType === AUDIT_LOG || targetType === AUDIT_LOG) throw apart(name);
   if (code === '*' || code === undefined) return { sourceType, iterate };
   const def = registry.get(sourceType, code);
   if (!def || def.type !== 'reference') throw badRequest(`${sourceType} has no reference parameter ${code}`, name);

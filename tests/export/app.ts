@@ -19,7 +19,6 @@ import { runExportTurn } from '../../src/export/worker';
 import { EXPORT_QUEUE } from '../../src/export/job';
 import Database from 'better-sqlite3';
 import { sqliteExportPages } from '../../src/store/sqlite/export-pages';
-import type { SearchPlan } from '../../src/search/plan';
 
 let validator: ReturnType<typeof createResourceValidator> | undefined;
 
@@ -61,13 +60,7 @@ export function startExportApp(opts: { options?: Partial<ExportOptions>; workers
   const store = openSqliteStore(file, { indexer: createIndexer(registry, BASE) });
   const rawReader = opts.rawPages ? new Database(file, { readonly: true }) : undefined;
   if (rawReader) {
-    const pages = sqliteExportPages(rawReader);
-    // As the store's own search does: journaled audit events become AuditEvents before a read that may return them.
-    const exportPage = async (plan: SearchPlan) => {
-      if (plan.types.includes('AuditEvent')) await store.flushAudit();
-      return pages(plan);
-    };
-    Object.assign(store, { exportPage });
+    Object.assign(store, { exportPage: sqliteExportPages(rawReader) });
   }
   const options: ExportOptions = { ...DEFAULT_OPTIONS, pageSize: 2, pagesPerTurn: 1000, pollMs: 50, ...opts.options };
   const modules = MODULES.map((m) => (m.name === 'export' ? createExportModule(options) : m));

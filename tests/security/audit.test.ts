@@ -106,6 +106,18 @@ describe('what is recorded', () => {
     expect((await events(t, `&patient:identifier=${encodeURIComponent(`${CLIENT_CODE_SYSTEM}|${code}`)}`)).map(subtype)).toContain('create');
     expect((await events(t, '&outcome=4')).every((e) => e.outcome === '4')).toBe(true);
     expect((await events(t, '&altid=user-clinician-admin-test-org')).length).toBeGreaterThan(3);
+    const newest = await t.as(['auditor']).get('/fhir/AuditEvent?_sort=-date&_count=2');
+    expect(newest.body.entry.map((e: { resource: AuditEvent }) => e.resource.recorded)).toEqual(
+      newest.body.entry.map((e: { resource: AuditEvent }) => e.resource.recorded).sort().reverse(),
+    );
+  });
+
+  test('AuditEvents are searched on their own: includes, chains and _has naming them are a 400', async () => {
+    for (const query of ['AuditEvent?_include=AuditEvent:entity', 'AuditEvent?agent.name=x', 'Organization?_revinclude=AuditEvent:agent', 'Organization?_has:AuditEvent:agent:outcome=0']) {
+      const res = await t.as(['auditor']).get(`/fhir/${query}`);
+      expect(res.status).toBe(400);
+      expect(res.body.issue[0].diagnostics).toMatch(/searched on their own/);
+    }
   });
 
   test('AuditEvents cannot be written, changed or deleted through the API', async () => {

@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'linkcare-migrate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const registry = testRegistry();
 const indexer = createIndexer(registry, BASE);
-const event = (n: number): AuditEvent => ({ resourceType: 'AuditEvent', type: { code: 'rest' }, recorded: new Date(Date.UTC(2024, 0, n)).toISOString(), agent: [{ requestor: true }], source: { observer: { display: `n${n}` } } });
+const event = (n: number): AuditEvent => ({ resourceType: 'AuditEvent', type: { code: 'rest' }, recorded: new Date(Date.UTC(2024, 0, n)).toISOString(), outcome: n % 2 ? '0' : '4', agent: [{ requestor: true }], source: { observer: { display: `n${n}` } } });
 
 async function seed(file: string): Promise<void> {
   const store = openSqliteStore(file, { indexer });
@@ -68,6 +68,10 @@ test('SQLite → SQLite: interrupted, resumed, verified; the copy answers reads,
     const plan = () => parseSearch(registry, ['Patient'], [['gender', 'female']], { baseUrl: BASE }).plan;
     expect((await dst.search(plan())).total).toBe((await src.search(plan())).total);
     expect((await dst.search(plan())).total).toBe(5);
+    // AuditEvents arrive as versions; the target's reindex gives them their search keys.
+    const audit = (query: [string, string][]) => parseSearch(registry, ['AuditEvent'], [...query, ['_total', 'accurate']], { baseUrl: BASE }).plan;
+    expect((await dst.search(audit([['outcome', '4']]))).total).toBe(6);
+    expect((await dst.search(audit([['date', 'ge2024-01-05']]))).total).toBe(8);
     const report = await verifyAuditChain(dst);
     expect(report.problems).toEqual([]);
     expect(await dst.auditHead()).toEqual(await src.auditHead());

@@ -1,39 +1,19 @@
 /**
- * Moving the audit journal into the resource tables. A read's AuditEvent costs the request two
- * appended rows (chain link and journal row); its version, resource row and index rows are written
+ * Moving the audit journal into the audit log (audit-log.ts). A read's AuditEvent costs the
+ * request two appended rows (chain link and journal row); its version and key rows are written
  * later, many events per unit of work: every second in the background, and before any read that
  * could return AuditEvents, so an auditor always sees every event committed before the query.
  */
-import type { Predicate, SearchPlan } from '../../search/plan';
+import type { SearchPlan } from '../../search/plan';
+import { AUDIT } from './audit-log';
 
-const AUDIT = 'AuditEvent';
 /** Events per unit of work: small enough not to hold the writer for long. */
 const BATCH = 250;
 const INTERVAL_MS = 1000;
 
-function predicateReaches(p: Predicate): boolean {
-  switch (p.kind) {
-    case 'has':
-      return p.sourceType === AUDIT || predicateReaches(p.inner);
-    case 'chain':
-      return p.targetType === AUDIT || predicateReaches(p.inner);
-    case 'or':
-      return p.any.some(predicateReaches);
-    case 'and':
-      return p.all.some(predicateReaches);
-    case 'not':
-      return predicateReaches(p.inner);
-    default:
-      return false;
-  }
-}
-
-/** True when the plan's matches, includes, chains or `_has` could involve an AuditEvent. */
+/** True when the search could return AuditEvents: only a search of that type can (src/search/parse.ts keeps them apart). */
 export function planReachesAuditEvents(plan: SearchPlan): boolean {
-  if (!plan.types.length || plan.types.includes(AUDIT)) return true;
-  if (plan.revinclude?.some((s) => s.sourceType === AUDIT || s.sourceType === '*')) return true;
-  if (plan.include?.some((s) => s.targetType === undefined || s.targetType === AUDIT)) return true;
-  return plan.where.some(predicateReaches);
+  return plan.types.includes(AUDIT);
 }
 
 export interface JournalPort {

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import type { Job } from '../port';
 import type { ExportedEnrolment, ExportedLink, ExportedPseudonym, ExportedVersion, MigrationTarget, Progress } from '../migrate';
 import { getJob } from './jobs';
+import { AUDIT } from './audit-log';
 import { type Indexer, openSqliteStore } from './sqlite-store';
 
 interface VersionRow {
@@ -18,7 +19,7 @@ interface VersionRow {
 /** Opens `file` for a migration; `create` makes the schema first (a target), otherwise it must exist (a source). */
 export async function openSqliteMigration(file: string, options: { indexer?: Indexer; create?: boolean } = {}): Promise<MigrationTarget> {
   // Creating makes the schema; opening a source and closing it moves its audit journal into the
-  // resource tables, which are what a migration reads.
+  // versions, which are what a migration reads.
   if (options.create || existsSync(file)) await openSqliteStore(file, options.create ? {} : { indexer: options.indexer }).close();
   const db = new Database(file, { fileMustExist: true });
   db.pragma('busy_timeout = 5000');
@@ -34,7 +35,8 @@ export async function openSqliteMigration(file: string, options: { indexer?: Ind
     for (const r of rows) {
       const args = [r.type, r.id, r.version] as const;
       insVersion.run(r.seq, ...args, r.lastUpdated, r.deleted ? 1 : 0, r.method, r.custodian ?? null, r.patient ?? null, r.content ?? null);
-      upsertResource.run(...args, r.seq, r.lastUpdated, r.deleted ? 1 : 0, r.custodian ?? null, r.patient ?? null);
+      // An AuditEvent is a version and key rows only (audit-log.ts); reindex() writes its keys.
+      if (r.type !== AUDIT) upsertResource.run(...args, r.seq, r.lastUpdated, r.deleted ? 1 : 0, r.custodian ?? null, r.patient ?? null);
     }
   });
   const insEnrolment = db.prepare('INSERT OR IGNORE INTO enrolments (patient_id, org, enrolled_at) VALUES (?, ?, ?)');

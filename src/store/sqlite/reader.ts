@@ -7,6 +7,7 @@ import { type VersionRow, rowToVersion } from './rows';
 import { SqliteSearch } from './search-sql';
 import { Statements } from './statements';
 import { Aliases, visibilitySql } from './predicate-sql';
+import { AUDIT, auditPredicateSql, searchAuditLog } from './audit-log';
 
 export class SqliteReader implements StoreReader {
   protected readonly sql: Statements;
@@ -18,9 +19,12 @@ export class SqliteReader implements StoreReader {
   }
 
   async read(type: string, id: string): Promise<StoredVersion | undefined> {
-    const row = this.sql.get('SELECT v.* FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.type = ? AND r.id = ?').get(type, id) as
-      | VersionRow
-      | undefined;
+    // AuditEvents have no resource row (audit-log.ts); their one version is current.
+    const sql =
+      type === AUDIT
+        ? 'SELECT v.* FROM versions v WHERE v.type = ? AND v.id = ? AND v.version = 1'
+        : 'SELECT v.* FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.type = ? AND r.id = ?';
+    const row = this.sql.get(sql).get(type, id) as VersionRow | undefined;
     return row ? rowToVersion(row) : undefined;
   }
 
@@ -44,10 +48,21 @@ export class SqliteReader implements StoreReader {
       args.push(q.at, ...(q.type ? [q.type] : []), ...(q.id ? [q.id] : []));
     }
     if (q.visibility?.length) {
-      // Visibility is decided on the resource's current row (custody never changes).
+      // Visibility is decided on the resource's current row (custody never changes); an
+      // AuditEvent's is its one version row.
       const vis = visibilitySql('r', q.visibility, new Aliases());
-      where.push(`EXISTS (SELECT 1 FROM resources r WHERE r.type = v.type AND r.id = v.id${vis.sql})`);
-      args.push(...vis.args);
+      const resources = `EXISTS (SELECT 1 FROM resources r WHERE r.type = v.type AND r.id = v.id${vis.sql})`;
+      const audit = auditPredicateSql('v', { kind: 'and', all: q.visibility });
+      if (q.type === AUDIT) {
+        where.push(audit.sql);
+        args.push(...audit.args);
+      } else if (q.type) {
+        where.push(resources);
+        args.push(...vis.args);
+      } else {
+        where.push(`(CASE WHEN v.type = '${AUDIT}' THEN ${audit.sql} ELSE ${resources} END)`);
+        args.push(...audit.args, ...vis.args);
+      }
     }
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const total = (this.sql.get(`SELECT COUNT(*) AS n FROM versions v ${filter}`).get(...args) as { n: number }).n;
@@ -63,6 +78,7 @@ export class SqliteReader implements StoreReader {
   }
 
   async search(plan: SearchPlan): Promise<SearchResult> {
+    if (plan.types.length === 1 && plan.types[0] === AUDIT) return searchAuditLog(this.sql, plan);
     return this.searcher.run(plan);
   }
 
@@ -79,7 +95,7 @@ export class SqliteReader implements StoreReader {
     return rows.map((r) => ({ seq: r.seq, eventId: r.event_id, prevHash: r.prev_hash, hash: r.hash, ...(r.content !== null ? { content: r.content } : {}) }));
   }
 
-  /** True when audit events wait in the journal to become AuditEvent resources. */
+  /** True when audit events wait in the journal to join the audit log. */
   auditJournalPending(): boolean {
     return this.sql.get('SELECT 1 FROM audit_journal LIMIT 1').get() !== undefined;
   }

@@ -63,9 +63,9 @@ CREATE TABLE IF NOT EXISTS audit_chain (
   hash TEXT NOT NULL
 );
 
--- AuditEvents appended (and chained) but not yet stored as resources with index rows: a request
--- writes one row here, and the store moves rows into versions/resources in batches
--- (audit-journal.ts). seq is the event's audit_chain seq.
+-- AuditEvents appended (and chained) but not yet in the audit log: a request writes one row here,
+-- and the store moves rows into versions and audit_keys in batches (audit-journal.ts). seq is the
+-- event's audit_chain seq.
 CREATE TABLE IF NOT EXISTS audit_journal (
   seq INTEGER PRIMARY KEY,
   event_id TEXT NOT NULL,
@@ -73,6 +73,16 @@ CREATE TABLE IF NOT EXISTS audit_journal (
   last_updated TEXT NOT NULL,
   content TEXT NOT NULL
 );
+
+-- Search keys of AuditEvents (audit-log.ts): an event is a version row plus these, never a
+-- resource row or generic index rows. seq is the event's versions.seq.
+CREATE TABLE IF NOT EXISTS audit_keys (
+  param TEXT NOT NULL,
+  a TEXT NOT NULL,
+  b TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (param, a, b, seq)
+) WITHOUT ROWID;
 
 -- Change counters (StoreReader.stamp): caches of derived data compare them to stay current.
 CREATE TABLE IF NOT EXISTS stamps (key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;

@@ -17,6 +17,8 @@ import { claimJobs as claimJobsIn, getJob as getJobIn, listJobs as listJobsIn, u
 import { SqliteReader } from './reader';
 import { type Indexer, SqliteTx } from './tx';
 import { sqliteIndicatorQueries } from './report-run';
+import { upgradeAuditLog } from './audit-upgrade';
+import { AUDIT } from './audit-log';
 import { AuditJournalMover, planReachesAuditEvents } from './audit-journal';
 import { sqliteExportPages } from './export-pages';
 import { startCheckpointer } from './checkpointer';
@@ -49,9 +51,9 @@ export interface SqliteStoreOptions {
 /** The writer's own auto-checkpoint (pages) while a worker checkpoints: only a backstop. */
 const BACKSTOP_CHECKPOINT_PAGES = 20000;
 
-/** The embedded store: the port, plus moving the audit journal on demand (migrations, tests). */
+/** The embedded store: the port, plus moving the audit journal on demand (migrations, tests, benches). */
 export interface SqliteStore extends Store {
-  /** Stores every journaled audit event as an AuditEvent resource with its index rows. */
+  /** Moves every journaled audit event into the audit log. */
   flushAudit(): Promise<void>;
 }
 
@@ -67,6 +69,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   writer.exec(INDEX_DDL);
   for (const name of RETIRED_INDEXES) writer.exec(`DROP INDEX IF EXISTS ${name}`);
   writer.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+  const indexer = options.indexer ?? (() => emptyRows());
+  upgradeAuditLog(writer, indexer);
   const reader = openConnection(path, true);
   const checkpointer = (options.backgroundCheckpoint ?? !ephemeral) ? startCheckpointer(path) : undefined;
   if (checkpointer) writer.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
@@ -79,7 +83,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   // no unit of work can begin in the middle of one; during a unit, reads use the read connection.
   const onWriter = new SqliteReader(writer);
   const committed = (): SqliteReader => (writer.inTransaction ? onReader : onWriter);
-  const tx = new SqliteTx(writer, options.indexer ?? (() => emptyRows()));
+  const tx = new SqliteTx(writer, indexer);
   let closed = false;
   const indicatorQueries = sqliteIndicatorQueries(reader);
   const exportPages = sqliteExportPages(reader);
@@ -111,11 +115,12 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
 
   return {
     kind: 'sqlite',
-    read: (type, id) => audited(type === 'AuditEvent', () => committed().read(type, id)),
-    vread: (type, id, v) => audited(type === 'AuditEvent', () => committed().vread(type, id, v)),
-    history: (q) => audited(!q.type || q.type === 'AuditEvent', () => committed().history(q)),
+    read: (type, id) => audited(type === AUDIT, () => committed().read(type, id)),
+    vread: (type, id, v) => audited(type === AUDIT, () => committed().vread(type, id, v)),
+    history: (q) => audited(!q.type || q.type === AUDIT, () => committed().history(q)),
     search: (plan) => audited(planReachesAuditEvents(plan), () => committed().search(plan)),
-    exportPage: (plan) => audited(planReachesAuditEvents(plan), () => exportPages(plan)),
+    // Exports never hold AuditEvents (src/export/deidentify.ts, src/export/worker.ts).
+    exportPage: exportPages,
     flushAudit: () => journal.drain(),
     enrolments: (patientId) => committed().enrolments(patientId),
     stamp: (key) => committed().stamp(key),
@@ -128,7 +133,10 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
         writer.pragma('wal_checkpoint(TRUNCATE)');
       });
     },
-    reindex: (opts = {}) => reindexInBatches((after, size) => unitOfWork(async () => tx.reindexAfter(after, size)), opts),
+    async reindex(opts = {}) {
+      const resources = await reindexInBatches((after, size) => unitOfWork(async () => tx.reindexAfter(after, size)), opts);
+      return resources + (await reindexInBatches((after, size) => unitOfWork(async () => tx.reindexAuditAfter(after, size)), { batchSize: opts.batchSize }));
+    },
     claimJobs: (queue, opts) => mutex.run(async () => claimJobsIn(writer, queue, opts)),
     updateJob: (id, changes, expectState) => mutex.run(async () => updateJobIn(writer, id, changes, expectState)),
     getJob: async (id) => getJobIn(reader, id),
@@ -140,7 +148,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     async close() {
       if (closed) return;
       journal.stop();
-      // A cleanly closed file holds no journal (backups and migrations read the resource tables).
+      // A cleanly closed file holds no journal (backups and migrations read the versions).
       await journal.drain().catch(() => undefined);
       // Wait for the unit of work in progress, then close.
       await mutex.run(async () => {

@@ -9,6 +9,7 @@ import { type Job, type PseudonymKind, type StoreTx, type StoredVersion, type Wr
 import type { IndexRows } from '../../search/index-rows';
 import { IndexWriter } from './index-write';
 import { SqliteReader } from './reader';
+import { AUDIT, auditKeyWriter, recordedInstant } from './audit-log';
 
 /** Computes a resource's search index rows (see src/search/extract.ts). */
 export type Indexer = (resource: Resource) => IndexRows;
@@ -30,10 +31,12 @@ export class SqliteTx extends SqliteReader implements StoreTx {
   /** Cleared by the store at the start of every unit of work (this object is reused). */
   readonly memo = new Map<string, unknown>();
   private readonly index: IndexWriter;
+  private readonly auditKeys: (seq: number, rows: IndexRows) => void;
 
   constructor(db: Database.Database, private readonly indexer: Indexer) {
     super(db);
     this.index = new IndexWriter(db);
+    this.auditKeys = auditKeyWriter(db);
   }
 
   private current(type: string, id: string): CurrentRow | undefined {
@@ -113,13 +116,15 @@ export class SqliteTx extends SqliteReader implements StoreTx {
   }
 
   /**
-   * Appends the event to the hash chain and the audit journal: two appended rows, no index rows.
-   * The event becomes a searchable AuditEvent resource when the journal is moved into the
-   * resource tables (`moveAuditJournal`), in batches off the request path.
+   * Appends the event to the hash chain and the audit journal: two appended rows. The event joins
+   * the audit log (audit-log.ts: a version row and key rows) when the journal is moved, in batches
+   * off the request path (`moveAuditJournal`): a read's commit then writes a few pages, not the
+   * dozen its keys and version row touch. `meta.lastUpdated` is the event's `recorded` instant,
+   * so one column answers both `date` and `_lastUpdated`.
    */
   async appendAudit(event: AuditEvent, custodian?: string): Promise<StoredVersion> {
     const id = newTimeOrderedId();
-    const lastUpdated = nextInstant(undefined);
+    const lastUpdated = recordedInstant(event.recorded) ?? nextInstant(undefined);
     const stored = { ...event, id, meta: { ...event.meta, versionId: '1', lastUpdated } } as AuditEvent & { id: string };
     const content = JSON.stringify(stored);
     // A unit of work appending several events reads the chain's head once (the memo lives for the unit).
@@ -132,22 +137,24 @@ export class SqliteTx extends SqliteReader implements StoreTx {
     this.sql.get('INSERT INTO audit_journal (seq, event_id, custodian, last_updated, content) VALUES (?, ?, ?, ?, ?)').run(seq, id, custodian ?? null, lastUpdated, content);
     this.sql.get("INSERT INTO meta (key, value) VALUES ('audit_head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(`${seq}:${hash}`);
     this.memo.set(AUDIT_HEAD, { seq, hash });
-    return dropUndefined({ type: 'AuditEvent', id, resource: stored, versionId: '1', lastUpdated, deleted: false, method: 'POST' as const, custodian });
+    return dropUndefined({ type: AUDIT, id, resource: stored, versionId: '1', lastUpdated, deleted: false, method: 'POST' as const, custodian });
   }
 
   /**
-   * Stores up to `limit` journaled events as AuditEvent resources (version, resource row, index
-   * rows), keeping the exact JSON the chain hashed; returns how many were moved.
+   * Moves up to `limit` journaled events into the audit log (a version row with the exact JSON
+   * the chain hashed, and key rows); returns how many were moved.
    */
   moveAuditJournal(limit: number): number {
     const rows = this.sql
       .get('SELECT seq, event_id, custodian, last_updated, content FROM audit_journal ORDER BY seq LIMIT ?')
       .all(limit) as { seq: number; event_id: string; custodian: string | null; last_updated: string; content: string }[];
     if (!rows.length) return 0;
+    const insert = this.sql.get(
+      `INSERT INTO versions (type, id, version, last_updated, deleted, method, custodian, patient, content) VALUES ('${AUDIT}', ?, 1, ?, 0, 'POST', ?, NULL, ?)`,
+    );
     for (const r of rows) {
-      const meta = { versionId: '1', lastUpdated: r.last_updated, deleted: false, method: 'POST', custodian: r.custodian ?? undefined } as const;
-      const rid = this.write('AuditEvent', r.event_id, undefined, meta, r.content);
-      this.index.write(rid, 'AuditEvent', this.indexer(JSON.parse(r.content) as Resource), true);
+      const seq = Number(insert.run(r.event_id, r.last_updated, r.custodian, r.content).lastInsertRowid);
+      this.auditKeys(seq, this.indexer(JSON.parse(r.content) as Resource));
     }
     this.sql.get('DELETE FROM audit_journal WHERE seq <= ?').run(rows[rows.length - 1]!.seq);
     return rows.length;
@@ -175,6 +182,16 @@ export class SqliteTx extends SqliteReader implements StoreTx {
 
   async touch(key: string): Promise<void> {
     this.sql.get('INSERT INTO stamps (key, n) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET n = n + 1').run(key);
+  }
+
+  /** Rebuilds the key rows of up to `limit` AuditEvents with seq > `afterSeq`; returns the last seq seen. */
+  reindexAuditAfter(afterSeq: number, limit: number): { lastRid: number; count: number } {
+    if (afterSeq === 0) this.sql.get('DELETE FROM audit_keys').run();
+    const rows = this.sql
+      .get(`SELECT seq, content FROM versions WHERE seq > ? AND type = '${AUDIT}' ORDER BY seq LIMIT ?`)
+      .all(afterSeq, limit) as { seq: number; content: string }[];
+    for (const row of rows) this.auditKeys(row.seq, this.indexer(JSON.parse(row.content) as Resource));
+    return { lastRid: rows.length ? rows[rows.length - 1]!.seq : afterSeq, count: rows.length };
   }
 
   /** Re-indexes up to `limit` current resources with rid > `afterRid`; returns the last rid seen. */

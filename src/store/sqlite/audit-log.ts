@@ -1,0 +1,221 @@
+/**
+ * AuditEvents on the embedded store: an append-only log beside the resource tables. An event is
+ * one version row (its JSON exactly as the chain hashed it; `last_updated` is its `recorded`
+ * instant) and a few narrow key rows in `audit_keys`, never a resource row or generic index rows.
+ * Events outnumber every other resource (one per request), and the generic rows cost each read
+ * ≈ 40 B-tree inserts; this costs ≈ 15 (docs/performance.md). AuditEvent searches use the
+ * parameters src/search/registry.ts keeps for the type: http://hl7.org/fhir/R4/auditevent.html#search
+ */
+import type { InstantRange, ParamPredicate, ParamValue, Predicate, Prefix, SearchPlan } from '../../search/plan';
+import type { IndexRows } from '../../search/index-rows';
+import type { SearchResult } from '../port';
+import { badRequest } from '../../fhir/outcome';
+import { rangeCondition } from '../../search/ranges';
+import { decodeCursor, encodeCursor } from '../cursor';
+import { type VersionRow, rowToVersion } from './rows';
+import type { Statements } from './statements';
+import type { Sql } from './predicate-sql';
+import type Database from 'better-sqlite3';
+
+export const AUDIT = 'AuditEvent';
+
+/** One searchable value of an event: `param` is the parameter's code, with `|url`/`|identifier` for those forms. */
+export interface AuditKey {
+  param: string;
+  a: string;
+  b: string;
+}
+
+/** Above this many matches, a total that was not asked for exactly is left out (as for other types). */
+const ESTIMATE_CAP = 1000;
+
+const bare = (qualified: string): string => qualified.slice(qualified.indexOf('.') + 1);
+
+/**
+ * The key rows of an event from its index rows: tokens as (code, system), references as
+ * (id, type), (url) or (identifier value, system). Dates are searched on the version's instant.
+ */
+export function auditKeys(rows: IndexRows): AuditKey[] {
+  const keys = new Map<string, AuditKey>();
+  const add = (param: string, a: string, b: string) => keys.set(`${param}\u0000${a}\u0000${b}`, { param, a, b });
+  for (const t of rows.token) if (t.code !== null) add(bare(t.param), t.code, t.system ?? '');
+  for (const r of rows.reference) {
+    const code = bare(r.param);
+    if (r.targetId !== null) add(code, r.targetId, r.targetType ?? '');
+    if (r.url !== null) add(`${code}|url`, r.url, '');
+    if (r.idValue !== null) add(`${code}|identifier`, r.idValue, r.idSystem ?? '');
+  }
+  return [...keys.values()];
+}
+
+/** `seq IN (key rows matching one of the values)`: one subquery per value, OR'd. */
+function keySql(v: string, p: ParamPredicate): Sql {
+  const parts: Sql[] = p.values.map((value) => keyValueSql(p, value));
+  const inner = parts.map((s) => s.sql).join(' UNION ALL ');
+  return { sql: `${v}.seq ${p.modifier === 'not' ? 'NOT IN' : 'IN'} (${inner})`, args: parts.flatMap((s) => s.args) };
+}
+
+function keyValueSql(p: ParamPredicate, value: ParamValue): Sql {
+  const code = p.param.code;
+  const select = 'SELECT seq FROM audit_keys WHERE param = ?';
+  if (value.type === 'token') {
+    if (value.text !== undefined || value.valueSetUrl || value.ofType) throw unsupported(`${code}:${p.modifier}`);
+    const conds = [select];
+    const args: unknown[] = [code];
+    if (value.token.code !== undefined) (conds.push('a = ?'), args.push(value.token.code));
+    if (value.token.system === null) conds.push("b = ''");
+    else if (value.token.system !== undefined) (conds.push('b = ?'), args.push(value.token.system));
+    return { sql: conds.join(' AND '), args };
+  }
+  if (value.type === 'reference') {
+    const r = value.ref;
+    if (r.identifier) {
+      const args: unknown[] = [`${code}|identifier`, r.identifier.code];
+      if (r.identifier.system) args.push(r.identifier.system);
+      return { sql: `${select} AND a = ?${r.identifier.system ? ' AND b = ?' : ''}`, args };
+    }
+    if (r.url) return { sql: `${select} AND a = ?`, args: [`${code}|url`, r.url] };
+    if (r.targetType) return { sql: `${select} AND a = ? AND b = ?`, args: [code, r.id, r.targetType] };
+    return { sql: `${select} AND a = ?`, args: [code, r.id] };
+  }
+  throw unsupported(code);
+}
+
+function unsupported(what: string) {
+  return badRequest(`AuditEvent searches do not support "${what}"`, what);
+}
+
+/** The instant of `v` against a date value, per prefix (http://hl7.org/fhir/R4/search.html#prefix). */
+function instantSql(v: string, prefix: Prefix, range: InstantRange): Sql {
+  const cond = rangeCondition(prefix, range);
+  const joiner = cond[0]?.or ? ' OR ' : ' AND ';
+  return { sql: `(${cond.map((c) => `${v}.last_updated ${c.op} ?`).join(joiner)})`, args: cond.map((c) => c.value) };
+}
+
+/**
+ * One predicate as SQL on the version row `v` of an event. Rules about other types, compartments,
+ * enrolments, chains and `_has` never hold for an AuditEvent (the access policy's visibility uses
+ * them for other kinds of data).
+ */
+export function auditPredicateSql(v: string, p: Predicate): Sql {
+  switch (p.kind) {
+    case 'id':
+      return { sql: `${v}.id ${p.not ? 'NOT IN' : 'IN'} (${p.ids.map(() => '?').join(', ')})`, args: p.ids };
+    case 'lastUpdated':
+      return instantSql(v, p.prefix, p.range);
+    case 'custodian':
+      return { sql: `${v}.custodian IN (SELECT value FROM json_each(?))`, args: [JSON.stringify(p.custodians)] };
+    case 'type':
+      return { sql: p.types.includes(AUDIT) ? '1' : '0', args: [] };
+    case 'or':
+    case 'and': {
+      const parts = (p.kind === 'or' ? p.any : p.all).map((q) => auditPredicateSql(v, q));
+      const empty = p.kind === 'or' ? '0' : '1';
+      return { sql: `(${parts.map((s) => s.sql).join(p.kind === 'or' ? ' OR ' : ' AND ') || empty})`, args: parts.flatMap((s) => s.args) };
+    }
+    case 'not': {
+      const inner = auditPredicateSql(v, p.inner);
+      return { sql: `NOT ${inner.sql}`, args: inner.args };
+    }
+    case 'missing': {
+      if (p.param.base !== AUDIT) return { sql: '0', args: [] };
+      // Every event has its instant.
+      if (p.param.type === 'date') return { sql: p.missing ? '0' : '1', args: [] };
+      const c = p.param.code;
+      return { sql: `${p.missing ? 'NOT ' : ''}EXISTS (SELECT 1 FROM audit_keys k WHERE k.param IN (?, ?, ?) AND k.seq = ${v}.seq)`, args: [c, `${c}|url`, `${c}|identifier`] };
+    }
+    case 'param': {
+      if (p.param.base !== AUDIT) return { sql: '0', args: [] };
+      if (p.param.type === 'date') {
+        if (p.modifier) throw unsupported(`${p.param.code}:${p.modifier}`);
+        const parts = p.values.map((value) => (value.type === 'date' ? instantSql(v, value.prefix, value.range) : { sql: '0', args: [] }));
+        return { sql: `(${parts.map((s) => s.sql).join(' OR ')})`, args: parts.flatMap((s) => s.args) };
+      }
+      if (p.modifier && p.modifier !== 'not' && p.modifier !== 'identifier') throw unsupported(`${p.param.code}:${p.modifier}`);
+      return keySql(v, p);
+    }
+    default:
+      return { sql: '0', args: [] };
+  }
+}
+
+interface SortSql {
+  expr: string;
+  desc: boolean;
+}
+
+/** Sort keys as columns of the version row; the seq breaks ties in the first key's direction. */
+function sortKeys(plan: SearchPlan): SortSql[] {
+  const keys = plan.sort.map((k): SortSql => {
+    if (k.param === '_id') return { expr: 'v.id', desc: k.descending };
+    if (k.param === '_lastUpdated' || k.param.code === 'date') return { expr: 'v.last_updated', desc: k.descending };
+    throw unsupported(`_sort=${k.param.code}`);
+  });
+  // Unsorted pages come in the order events were recorded, straight from the (type, last_updated, seq) index.
+  if (!keys.length) keys.push({ expr: 'v.last_updated', desc: false });
+  return [...keys, { expr: 'v.seq', desc: keys[0]!.desc }];
+}
+
+/** Rows after the cursor's values in the (mixed-direction) order of `keys`. */
+function afterSql(keys: SortSql[], values: unknown[]): Sql {
+  const ors: string[] = [];
+  const args: unknown[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const eqs = keys.slice(0, i).map((k) => `${k.expr} = ?`);
+    ors.push(`(${[...eqs, `${keys[i]!.expr} ${keys[i]!.desc ? '<' : '>'} ?`].join(' AND ')})`);
+    args.push(...values.slice(0, i), values[i]);
+  }
+  return { sql: `(${ors.join(' OR ')})`, args };
+}
+
+/** Runs a search of type AuditEvent: one page, the total as asked, the next cursor. */
+export function searchAuditLog(sql: Statements, plan: SearchPlan): SearchResult {
+  if (plan.include?.length || plan.revinclude?.length) throw unsupported('_include');
+  const parts = [...plan.where, ...(plan.visibility ?? [])].map((p) => auditPredicateSql('v', p));
+  const where = [`v.type = '${AUDIT}'`, ...parts.map((s) => s.sql)].join(' AND ');
+  const args = parts.flatMap((s) => s.args);
+  let total: number | undefined;
+  if (plan.total === 'accurate' || plan.countOnly) total = (sql.get(`SELECT COUNT(*) AS n FROM versions v WHERE ${where}`).get(...args) as { n: number }).n;
+  else if (plan.total === 'estimate') {
+    const n = (sql.get(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM versions v WHERE ${where} LIMIT ${ESTIMATE_CAP + 1})`).get(...args) as { n: number }).n;
+    total = n > ESTIMATE_CAP ? undefined : n;
+  }
+  if (plan.countOnly) return { matches: [], included: [], total };
+
+  const keys = sortKeys(plan);
+  let page = where;
+  const pageArgs = [...args];
+  if (plan.cursor) {
+    const c = decodeCursor(plan.cursor);
+    const values = [...(c.keys ?? []), c.seq];
+    if (values.length !== keys.length) throw badRequest('Invalid paging cursor', '_cursor');
+    const after = afterSql(keys, values);
+    page += ` AND ${after.sql}`;
+    pageArgs.push(...after.args);
+  }
+  const select = keys.slice(0, -1).map((k, i) => `, ${k.expr} AS k${i}`).join('');
+  const order = keys.map((k) => `${k.expr} ${k.desc ? 'DESC' : 'ASC'}`).join(', ');
+  const rows = sql.get(`SELECT v.*${select} FROM versions v WHERE ${page} ORDER BY ${order} LIMIT ?`).all(...pageArgs, plan.count + 1) as (VersionRow &
+    Record<string, string | number | null>)[];
+  const more = rows.length > plan.count;
+  const shown = rows.slice(0, plan.count);
+  const last = shown[shown.length - 1];
+  const nextCursor = more && last ? encodeCursor({ seq: last.seq, keys: keys.slice(0, -1).map((_, i) => last[`k${i}`] ?? null) }) : undefined;
+  return { matches: shown.map(rowToVersion), included: [], total, nextCursor };
+}
+
+/** Writes an event's key rows (idempotent: a key row is its own primary key). */
+export function auditKeyWriter(db: Database.Database): (seq: number, rows: IndexRows) => void {
+  const insert = db.prepare('INSERT OR IGNORE INTO audit_keys (param, a, b, seq) VALUES (?, ?, ?, ?)');
+  return (seq, rows) => {
+    for (const k of auditKeys(rows)) insert.run(k.param, k.a, k.b, seq);
+  };
+}
+
+/** An event's `recorded` as the store's instant format, or undefined when it is not an instant. */
+export function recordedInstant(recorded: string | undefined): string | undefined {
+  const ms = recorded ? Date.parse(recorded) : NaN;
+  if (Number.isNaN(ms)) return undefined;
+  const iso = new Date(ms).toISOString();
+  return /^\d{4}-/.test(iso) ? iso : undefined;
+}
