@@ -256,6 +256,35 @@ describe('audit log (embedded store)', () => {
     expect((await store.search(plan('AuditEvent', [['outcome', '4']]))).matches.map((m) => m.id)).toEqual([id]);
   });
 
+  it('finds events whose keys lie in different buckets of version seqs', async () => {
+    const { store, file } = open();
+    const first = (await store.unitOfWork((tx) => tx.appendAudit(event('4', entity('Patient/p1')), 'org-a'))).id;
+    await store.flushAudit();
+    // Push the version sequence past the next bucket (2^13 seqs) with filler versions.
+    const db = new Database(file);
+    db.exec(`WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 9000)
+      INSERT INTO versions (type, id, version, last_updated, deleted, method) SELECT 'Basic', 'filler-' || x, 1, '2020-01-01T00:00:00.000Z', 0, 'POST' FROM n`);
+    db.close();
+    const second = (await store.unitOfWork((tx) => tx.appendAudit(event('4', entity('Patient/p1')), 'org-a'))).id;
+    await store.flushAudit();
+    expect(rowCount(file, 'SELECT COUNT(DISTINCT bucket) AS n FROM audit_keys')).toBe(2);
+    for (const query of [[['entity', 'Patient/p1']], [['outcome', '4']], [['outcome:not', '0']]] as QueryPairs[]) {
+      expect((await store.search(plan('AuditEvent', query))).matches.map((m) => m.id)).toEqual([first, second]);
+    }
+  });
+
+  it('rebuilds key rows written before they had buckets', async () => {
+    const { store, file } = open();
+    const id = (await store.unitOfWork((tx) => tx.appendAudit(event('4'), 'org-a'))).id;
+    await store.close();
+    const db = new Database(file);
+    db.exec('DROP TABLE audit_keys; CREATE TABLE audit_keys (param TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (param, a, b, seq)) WITHOUT ROWID');
+    db.close();
+    const reopened = openSqliteStore(file, { indexer });
+    stores.push(reopened);
+    expect((await reopened.search(plan('AuditEvent', [['outcome', '4']]))).matches.map((m) => m.id)).toEqual([id]);
+  });
+
   it('upgrades a file in the earlier layout, where events were stored as resources with index rows', async () => {
     const { store, file } = open();
     const kept = await store.unitOfWork((tx) => tx.appendAudit(event('4'), 'org-a'));

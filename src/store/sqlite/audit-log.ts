@@ -48,23 +48,61 @@ export function auditKeys(rows: IndexRows): AuditKey[] {
   return [...keys.values()];
 }
 
-/** `seq IN (key rows matching one of the values)`: one subquery per value, OR'd. */
-function keySql(v: string, p: ParamPredicate): Sql {
+/**
+ * Key rows are grouped in buckets of consecutive version seqs (the first column of their key), so
+ * the keys the mover writes all land in the newest bucket, a few MB that stay in the page cache,
+ * whatever the value: a client's code or a resource id would otherwise put each event's keys on
+ * random pages of a B-tree of millions of rows (at 1M events that cost a read by id ≈ 40 % of its
+ * throughput; docs/performance.md). A lookup seeks (param, value) once per bucket: ≈ 430 seeks for
+ * the 3.5M versions of the 100,000-client bench store.
+ */
+export const BUCKET_BITS = 13;
+
+/** The buckets 0 … newest, as the table `bucket(x)`. */
+const BUCKETS = `WITH RECURSIVE bucket(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM bucket WHERE x < (SELECT MAX(seq) FROM versions) >> ${BUCKET_BITS})`;
+
+/** The seqs of the events with a key matching one of the values: one seek per bucket and value. */
+function keyListSql(p: ParamPredicate): Sql {
   const parts: Sql[] = p.values.map((value) => keyValueSql(p, value));
-  const inner = parts.map((s) => s.sql).join(' UNION ALL ');
-  return { sql: `${v}.seq ${p.modifier === 'not' ? 'NOT IN' : 'IN'} (${inner})`, args: parts.flatMap((s) => s.args) };
+  const selects = parts.map((s) => `SELECT k.seq FROM bucket CROSS JOIN audit_keys k ON k.bucket = bucket.x AND ${s.sql}`);
+  return { sql: `${BUCKETS} ${selects.join(' UNION ALL ')}`, args: parts.flatMap((s) => s.args) };
 }
 
+/**
+ * A key predicate on the event row `v`: as a list of matching seqs when the search starts from
+ * them (`driving`), else as a test of each event, one primary-key seek per value.
+ */
+function keySql(v: string, p: ParamPredicate, driving: boolean): Sql {
+  if (driving) {
+    const list = keyListSql(p);
+    return { sql: `${v}.seq ${p.modifier === 'not' ? 'NOT IN' : 'IN'} (${list.sql})`, args: list.args };
+  }
+  const parts: Sql[] = p.values.map((value) => keyValueSql(p, value));
+  const tests = parts.map((s) => `EXISTS (SELECT 1 FROM audit_keys k WHERE k.bucket = ${v}.seq >> ${BUCKET_BITS} AND ${s.sql} AND k.seq = ${v}.seq)`);
+  const sql = `(${tests.join(' OR ')})`;
+  return { sql: p.modifier === 'not' ? `NOT ${sql}` : sql, args: parts.flatMap((s) => s.args) };
+}
+
+/** True for a predicate answered from key rows (not a date, not negated). */
+const isKeyPredicate = (p: Predicate): p is ParamPredicate =>
+  p.kind === 'param' && p.param.base === AUDIT && p.param.type !== 'date' && p.modifier !== 'not';
+
+/**
+ * At most this many key matches, the search starts from them (each a row lookup, then a sort);
+ * above it, it walks the events in recorded order and tests each, which stops at a page.
+ */
+const DRIVE_CAP = 5000;
+
+/** The condition one value puts on a key row `k`. */
 function keyValueSql(p: ParamPredicate, value: ParamValue): Sql {
   const code = p.param.code;
-  const select = 'SELECT seq FROM audit_keys WHERE param = ?';
   if (value.type === 'token') {
     if (value.text !== undefined || value.valueSetUrl || value.ofType) throw unsupported(`${code}:${p.modifier}`);
-    const conds = [select];
+    const conds = ['k.param = ?'];
     const args: unknown[] = [code];
-    if (value.token.code !== undefined) (conds.push('a = ?'), args.push(value.token.code));
-    if (value.token.system === null) conds.push("b = ''");
-    else if (value.token.system !== undefined) (conds.push('b = ?'), args.push(value.token.system));
+    if (value.token.code !== undefined) (conds.push('k.a = ?'), args.push(value.token.code));
+    if (value.token.system === null) conds.push("k.b = ''");
+    else if (value.token.system !== undefined) (conds.push('k.b = ?'), args.push(value.token.system));
     return { sql: conds.join(' AND '), args };
   }
   if (value.type === 'reference') {
@@ -72,11 +110,11 @@ function keyValueSql(p: ParamPredicate, value: ParamValue): Sql {
     if (r.identifier) {
       const args: unknown[] = [`${code}|identifier`, r.identifier.code];
       if (r.identifier.system) args.push(r.identifier.system);
-      return { sql: `${select} AND a = ?${r.identifier.system ? ' AND b = ?' : ''}`, args };
+      return { sql: `k.param = ? AND k.a = ?${r.identifier.system ? ' AND k.b = ?' : ''}`, args };
     }
-    if (r.url) return { sql: `${select} AND a = ?`, args: [`${code}|url`, r.url] };
-    if (r.targetType) return { sql: `${select} AND a = ? AND b = ?`, args: [code, r.id, r.targetType] };
-    return { sql: `${select} AND a = ?`, args: [code, r.id] };
+    if (r.url) return { sql: 'k.param = ? AND k.a = ?', args: [`${code}|url`, r.url] };
+    if (r.targetType) return { sql: 'k.param = ? AND k.a = ? AND k.b = ?', args: [code, r.id, r.targetType] };
+    return { sql: 'k.param = ? AND k.a = ?', args: [code, r.id] };
   }
   throw unsupported(code);
 }
@@ -97,7 +135,7 @@ function instantSql(v: string, prefix: Prefix, range: InstantRange): Sql {
  * enrolments, chains and `_has` never hold for an AuditEvent (the access policy's visibility uses
  * them for other kinds of data).
  */
-export function auditPredicateSql(v: string, p: Predicate): Sql {
+export function auditPredicateSql(v: string, p: Predicate, driver?: Predicate): Sql {
   switch (p.kind) {
     case 'id':
       return { sql: `${v}.id ${p.not ? 'NOT IN' : 'IN'} (${p.ids.map(() => '?').join(', ')})`, args: p.ids };
@@ -122,7 +160,7 @@ export function auditPredicateSql(v: string, p: Predicate): Sql {
       // Every event has its instant.
       if (p.param.type === 'date') return { sql: p.missing ? '0' : '1', args: [] };
       const c = p.param.code;
-      return { sql: `${p.missing ? 'NOT ' : ''}EXISTS (SELECT 1 FROM audit_keys k WHERE k.param IN (?, ?, ?) AND k.seq = ${v}.seq)`, args: [c, `${c}|url`, `${c}|identifier`] };
+      return { sql: `${p.missing ? 'NOT ' : ''}EXISTS (SELECT 1 FROM audit_keys k WHERE k.bucket = ${v}.seq >> ${BUCKET_BITS} AND k.param IN (?, ?, ?) AND k.seq = ${v}.seq)`, args: [c, `${c}|url`, `${c}|identifier`] };
     }
     case 'param': {
       if (p.param.base !== AUDIT) return { sql: '0', args: [] };
@@ -132,7 +170,7 @@ export function auditPredicateSql(v: string, p: Predicate): Sql {
         return { sql: `(${parts.map((s) => s.sql).join(' OR ')})`, args: parts.flatMap((s) => s.args) };
       }
       if (p.modifier && p.modifier !== 'not' && p.modifier !== 'identifier') throw unsupported(`${p.param.code}:${p.modifier}`);
-      return keySql(v, p);
+      return keySql(v, p, p === driver);
     }
     default:
       return { sql: '0', args: [] };
@@ -168,11 +206,22 @@ function afterSql(keys: SortSql[], values: unknown[]): Sql {
   return { sql: `(${ors.join(' OR ')})`, args };
 }
 
+/** The first key predicate with at most DRIVE_CAP matches (counted up to the cap), if any. */
+function drivingPredicate(sql: Statements, plan: SearchPlan): ParamPredicate | undefined {
+  return plan.where.filter(isKeyPredicate).find((p) => {
+    const list = keyListSql(p);
+    const n = (sql.get(`SELECT COUNT(*) AS n FROM (${list.sql} LIMIT ${DRIVE_CAP + 1})`).get(...list.args) as { n: number }).n;
+    return n <= DRIVE_CAP;
+  });
+}
+
 /** Runs a search of type AuditEvent: one page, the total as asked, the next cursor. */
 export function searchAuditLog(sql: Statements, plan: SearchPlan): SearchResult {
   if (plan.include?.length || plan.revinclude?.length) throw unsupported('_include');
-  const parts = [...plan.where, ...(plan.visibility ?? [])].map((p) => auditPredicateSql('v', p));
-  const where = [`v.type = '${AUDIT}'`, ...parts.map((s) => s.sql)].join(' AND ');
+  const driver = drivingPredicate(sql, plan);
+  const parts = [...plan.where, ...(plan.visibility ?? [])].map((p) => auditPredicateSql('v', p, driver));
+  // `+` keeps SQLite from walking the (type, last_updated) index when a few key matches can lead.
+  const where = [`${driver ? '+' : ''}v.type = '${AUDIT}'`, ...parts.map((s) => s.sql)].join(' AND ');
   const args = parts.flatMap((s) => s.args);
   let total: number | undefined;
   if (plan.total === 'accurate' || plan.countOnly) total = (sql.get(`SELECT COUNT(*) AS n FROM versions v WHERE ${where}`).get(...args) as { n: number }).n;
@@ -206,9 +255,9 @@ export function searchAuditLog(sql: Statements, plan: SearchPlan): SearchResult 
 
 /** Writes an event's key rows (idempotent: a key row is its own primary key). */
 export function auditKeyWriter(db: Database.Database): (seq: number, rows: IndexRows) => void {
-  const insert = db.prepare('INSERT OR IGNORE INTO audit_keys (param, a, b, seq) VALUES (?, ?, ?, ?)');
+  const insert = db.prepare('INSERT OR IGNORE INTO audit_keys (bucket, param, a, b, seq) VALUES (?, ?, ?, ?, ?)');
   return (seq, rows) => {
-    for (const k of auditKeys(rows)) insert.run(k.param, k.a, k.b, seq);
+    for (const k of auditKeys(rows)) insert.run(Math.floor(seq / 2 ** BUCKET_BITS), k.param, k.a, k.b, seq);
   };
 }
 

@@ -9,11 +9,13 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Indexer } from './tx';
 import { AUDIT, auditKeyWriter } from './audit-log';
 import { IndexWriter } from './index-write';
+import { AUDIT_KEY_COLUMNS, AUDIT_KEYS_DDL } from './schema';
 
 const BATCH = 2000;
 
 /** Moves every old-layout event into the log; returns how many were moved. */
 export function upgradeAuditLog(db: Database.Database, indexer: Indexer): number {
+  rebucketKeys(db, indexer);
   const keys = auditKeyWriter(db);
   let moved = 0;
   const index = new IndexWriter(db);
@@ -31,4 +33,25 @@ export function upgradeAuditLog(db: Database.Database, indexer: Indexer): number
     moved += rows.length;
   }
   return moved;
+}
+
+/**
+ * Key rows in an earlier key order (without buckets: one commit's layout, never released): the
+ * table is rebuilt from the events' versions.
+ */
+function rebucketKeys(db: Database.Database, indexer: Indexer): void {
+  const key = (db.prepare("SELECT name FROM pragma_table_info('audit_keys') WHERE pk > 0 ORDER BY pk").all() as { name: string }[]).map((c) => c.name);
+  if (key.join() === AUDIT_KEY_COLUMNS.join()) return;
+  db.exec('DROP TABLE audit_keys');
+  db.exec(AUDIT_KEYS_DDL);
+  const keys = auditKeyWriter(db);
+  const next = db.prepare(`SELECT seq, content FROM versions WHERE seq > ? AND type = '${AUDIT}' ORDER BY seq LIMIT ?`);
+  const batch = db.transaction((rows: { seq: number; content: string }[]) => {
+    for (const r of rows) keys(r.seq, indexer(JSON.parse(r.content) as Resource));
+  });
+  let after = 0;
+  for (let rows = next.all(after, BATCH) as { seq: number; content: string }[]; rows.length; rows = next.all(after, BATCH) as typeof rows) {
+    batch(rows);
+    after = rows[rows.length - 1]!.seq;
+  }
 }

@@ -1,6 +1,22 @@
 /** DDL of the embedded store. Applied idempotently at open. */
 export const SCHEMA_VERSION = 1;
 
+/** The AuditEvent key table (audit-log.ts), and the order of its key (audit-upgrade.ts checks it). */
+export const AUDIT_KEY_COLUMNS = ['bucket', 'param', 'a', 'seq', 'b'];
+export const AUDIT_KEYS_DDL = `
+-- Search keys of AuditEvents (audit-log.ts): an event is a version row plus these, never a
+-- resource row or generic index rows. seq is the event's versions.seq; bucket = seq >> 13. seq
+-- before b: a test of one event's key is one seek whether or not the value names a system.
+CREATE TABLE IF NOT EXISTS audit_keys (
+  bucket INTEGER NOT NULL,
+  param TEXT NOT NULL,
+  a TEXT NOT NULL,
+  b TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (bucket, param, a, seq, b)
+) WITHOUT ROWID;
+`;
+
 export const DDL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -74,15 +90,7 @@ CREATE TABLE IF NOT EXISTS audit_journal (
   content TEXT NOT NULL
 );
 
--- Search keys of AuditEvents (audit-log.ts): an event is a version row plus these, never a
--- resource row or generic index rows. seq is the event's versions.seq.
-CREATE TABLE IF NOT EXISTS audit_keys (
-  param TEXT NOT NULL,
-  a TEXT NOT NULL,
-  b TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  PRIMARY KEY (param, a, b, seq)
-) WITHOUT ROWID;
+${AUDIT_KEYS_DDL}
 
 -- Change counters (StoreReader.stamp): caches of derived data compare them to stay current.
 CREATE TABLE IF NOT EXISTS stamps (key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
