@@ -30,10 +30,14 @@ RUN npm run build:validators \
 
 
 FROM node:20-bookworm-slim AS runtime
+# Two malloc arenas instead of one per thread (glibc's default allows 8 per core): the
+# checkpointing thread and libuv's pool otherwise keep freed memory in arenas of their own.
+# Measured at 100,000 clients: peak RSS −15 to −25 MB in every scenario (docs/performance.md).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
-    DATABASE_URL=sqlite:/data/linkcare.sqlite
+    DATABASE_URL=sqlite:/data/linkcare.sqlite \
+    MALLOC_ARENA_MAX=2
 RUN groupadd --system linkcare \
  && useradd --system --gid linkcare --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin linkcare \
  && mkdir -p /data \

@@ -43,6 +43,8 @@ function startLinkcare(db: { dir: string; file: string }, o: BenchOptions, cpuPr
       AUTH_JWT_SECRET: BENCH_SECRET,
       PSEUDONYM_KEY: BENCH_PSEUDONYM_KEY,
       RATE_LIMIT_PER_MINUTE: '1000000',
+      // As the Docker image sets it (Dockerfile, docs/operations.md).
+      MALLOC_ARENA_MAX: '2',
     },
   });
 }

@@ -89,6 +89,14 @@ describe('on its own read connection', () => {
     }
   });
 
+  test('lets the store free memory before each evaluation (the write connection\'s page cache, in the store)', async () => {
+    const calls: string[] = [];
+    const queries = sqliteIndicatorQueries(db, undefined, () => calls.push(`before, in transaction: ${db.inTransaction}`));
+    await queries.countAllCells([INDICATORS[0]!.population], YEAR, STRATA);
+    await queries.countCells(INDICATORS[1]!.population, YEAR, STRATA);
+    expect(calls).toEqual(['before, in transaction: false', 'before, in transaction: false']);
+  });
+
   test('tables left by an evaluation cut short do not stop the next one', async () => {
     db.exec('CREATE TEMP TABLE rpt_ev (x)');
     const [cells] = await sqliteIndicatorQueries(db).countAllCells([INDICATORS[0]!.population], YEAR, STRATA);

@@ -144,16 +144,18 @@ function evaluateIn(db: Database.Database, ev: Evaluation, queries: readonly Pop
 }
 
 /** The indicator queries of one connection (the committed read connection). */
-export function sqliteIndicatorQueries(db: Database.Database, kpValues?: readonly string[]): IndicatorQueries {
+export function sqliteIndicatorQueries(db: Database.Database, kpValues?: readonly string[], beforeEvaluation: () => void = () => undefined): IndicatorQueries {
   const named = (rows: RawCell[], spec: StrataSpec): Cell[] => {
     const labels = kpValues ?? spec.keyPopulation.types.map((t) => t.value);
     return rows.map(({ kp, ...r }) => ({ ...r, keyPopulation: kp === null ? 'not-recorded' : (labels[kp] ?? 'not-recorded') }));
   };
   return {
     async countCells(q, scope, spec) {
+      beforeEvaluation();
       return named(countAll(db, [q], scope, spec)[0]!, spec);
     },
     async countAllCells(qs, scope, spec) {
+      beforeEvaluation();
       return countAll(db, qs, scope, spec).map((rows) => named(rows, spec));
     },
     async countResources() {

@@ -85,7 +85,10 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const committed = (): SqliteReader => (writer.inTransaction ? onReader : onWriter);
   const tx = new SqliteTx(writer, indexer);
   let closed = false;
-  const indicatorQueries = sqliteIndicatorQueries(reader);
+  // An evaluation's sorts and temporary tables need tens of MB for a few seconds; the writer's page
+  // cache gives its memory back first, so the process's peak stays under issue #9's 300 MB
+  // (docs/performance.md). Rare requests: the cache warms again from the OS's.
+  const indicatorQueries = sqliteIndicatorQueries(reader, undefined, () => writer.pragma('shrink_memory'));
   const exportPages = sqliteExportPages(reader);
 
   const unitOfWork = <T>(work: (tx: StoreTx) => Promise<T>): Promise<T> =>
