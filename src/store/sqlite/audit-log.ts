@@ -15,6 +15,7 @@ import { decodeCursor, encodeCursor } from '../cursor';
 import { type VersionRow, rowToVersion } from './rows';
 import type { Statements } from './statements';
 import type { Sql } from './predicate-sql';
+import { afterCursor } from './search-sql';
 import type Database from 'better-sqlite3';
 
 export const AUDIT = 'AuditEvent';
@@ -194,18 +195,6 @@ function sortKeys(plan: SearchPlan): SortSql[] {
   return [...keys, { expr: 'v.seq', desc: keys[0]!.desc }];
 }
 
-/** Rows after the cursor's values in the (mixed-direction) order of `keys`. */
-function afterSql(keys: SortSql[], values: unknown[]): Sql {
-  const ors: string[] = [];
-  const args: unknown[] = [];
-  for (let i = 0; i < keys.length; i++) {
-    const eqs = keys.slice(0, i).map((k) => `${k.expr} = ?`);
-    ors.push(`(${[...eqs, `${keys[i]!.expr} ${keys[i]!.desc ? '<' : '>'} ?`].join(' AND ')})`);
-    args.push(...values.slice(0, i), values[i]);
-  }
-  return { sql: `(${ors.join(' OR ')})`, args };
-}
-
 /** The first key predicate with at most DRIVE_CAP matches (counted up to the cap), if any. */
 function drivingPredicate(sql: Statements, plan: SearchPlan): ParamPredicate | undefined {
   return plan.where.filter(isKeyPredicate).find((p) => {
@@ -238,7 +227,7 @@ export function searchAuditLog(sql: Statements, plan: SearchPlan): SearchResult 
     const c = decodeCursor(plan.cursor);
     const values = [...(c.keys ?? []), c.seq];
     if (values.length !== keys.length) throw badRequest('Invalid paging cursor', '_cursor');
-    const after = afterSql(keys, values);
+    const after = afterCursor(keys, values);
     page += ` AND ${after.sql}`;
     pageArgs.push(...after.args);
   }

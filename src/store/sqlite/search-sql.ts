@@ -115,7 +115,7 @@ function sortExpr(r: string, key: SortKey): string {
 }
 
 /** "After the cursor row" for mixed-direction keys: (k1 > v1) OR (k1 = v1 AND k2 > v2) … */
-function afterCursor(exprs: { expr: string; desc: boolean }[], values: Key[]): Sql {
+export function afterCursor(exprs: { expr: string; desc: boolean }[], values: Key[]): Sql {
   const ors: string[] = [];
   const args: unknown[] = [];
   for (let i = 0; i < exprs.length; i++) {
