@@ -190,6 +190,7 @@ export function parseSearch(registry: SearchRegistry, types: string[], query: Qu
   for (const [name, value] of query) {
     if (splitOr(value).length > MAX_OR_VALUES) throw badRequest(`A search parameter may list at most ${MAX_OR_VALUES} alternatives`, name);
   }
+  if (types.length > 1 && types.includes(AUDIT_LOG)) throw apart('_type');
   const plan: SearchPlan = { types, where: [], sort: [], count: DEFAULT_COUNT, total: 'estimate' };
   const used: QueryPairs = [];
   const ignored: string[] = [];

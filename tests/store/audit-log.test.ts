@@ -144,6 +144,9 @@ describe('audit log (embedded store)', () => {
       ['_id', [['_id', 'x']], []],
       ['two parameters together', [['outcome', '0'], ['entity', 'Patient/p1']], ['jan']],
       ['entity:missing', [['entity:missing', 'true']], ['apr']],
+      ['entity:missing=false', [['entity:missing', 'false']], ['jan', 'feb', 'mar']],
+      ['subtype by system alone', [['subtype', 'http://hl7.org/fhir/restful-interaction|']], ['jan', 'feb', 'mar', 'apr']],
+      ['action by another system alone', [['action', 'urn:other|']], []],
       ['sorted by -date', [['_sort', '-date']], ['apr', 'mar', 'feb', 'jan']],
       ['sorted by _id', [['_sort', '_id']], ['jan', 'feb', 'mar', 'apr']],
     ])('%s', async (_name, query, expected) => {
@@ -151,7 +154,7 @@ describe('audit log (embedded store)', () => {
     });
 
     it('pages with a cursor in either direction, with the total asked for', async () => {
-      for (const sort of ['date', '-date']) {
+      for (const sort of ['date', '-date', '-date,_id']) {
         const seen: string[] = [];
         let cursor: string | undefined;
         do {
@@ -273,6 +276,27 @@ describe('audit log (embedded store)', () => {
     }
   });
 
+  it('reindexes a batch without taking the other events\' keys away', async () => {
+    const { store } = open();
+    const ids = await store.unitOfWork(async (tx) => [(await tx.appendAudit(event('4'), 'org-a')).id, (await tx.appendAudit(event('4'), 'org-a')).id]);
+    await store.flushAudit();
+    await store.unitOfWork(async (tx) => (tx as unknown as { reindexAuditAfter(after: number, limit: number): unknown }).reindexAuditAfter(0, 1));
+    expect((await store.search(plan('AuditEvent', [['outcome', '4']]))).matches.map((m) => m.id)).toEqual(ids);
+  });
+
+  it('goes on with a rebuild of the key rows that was cut short', async () => {
+    const { store, file } = open();
+    const id = (await store.unitOfWork((tx) => tx.appendAudit(event('4'), 'org-a'))).id;
+    await store.close();
+    const db = new Database(file);
+    db.exec("DELETE FROM audit_keys; INSERT INTO meta (key, value) VALUES ('audit_keys_rebuilt', '0')");
+    db.close();
+    const reopened = openSqliteStore(file, { indexer });
+    stores.push(reopened);
+    expect((await reopened.search(plan('AuditEvent', [['outcome', '4']]))).matches.map((m) => m.id)).toEqual([id]);
+    expect(rowCount(file, "SELECT COUNT(*) AS n FROM meta WHERE key = 'audit_keys_rebuilt'")).toBe(0);
+  });
+
   it('rebuilds key rows written before they had buckets', async () => {
     const { store, file } = open();
     const id = (await store.unitOfWork((tx) => tx.appendAudit(event('4'), 'org-a'))).id;
@@ -321,6 +345,7 @@ describe('AuditEvents are searched on their own', () => {
     ['include of every AuditEvent reference', ['AuditEvent'], [['_include', 'AuditEvent:*']]],
     ['chain from AuditEvent', ['AuditEvent'], [['agent.name', 'x']]],
     ['typed chain to AuditEvent', ['Provenance'], [['target:AuditEvent.outcome', '0']]],
+    ['AuditEvent among other types', ['AuditEvent', 'Organization'], []],
   ])('%s is refused', (_name, types, query) => {
     expect(() => parseSearch(registry, types, query)).toThrow(/searched on their own/);
   });

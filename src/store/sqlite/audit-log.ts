@@ -74,7 +74,9 @@ function keyListSql(p: ParamPredicate): Sql {
  * them (`driving`), else as a test of each event, one primary-key seek per value.
  */
 function keySql(v: string, p: ParamPredicate, driving: boolean): Sql {
-  if (driving) {
+  // A value without a code (`system|`) leaves the key's second column open, so a test per event
+  // could not seek its seq and would read its bucket's rows of the parameter: one list instead.
+  if (driving || p.values.some((value) => value.type === 'token' && value.token.code === undefined)) {
     const list = keyListSql(p);
     return { sql: `${v}.seq ${p.modifier === 'not' ? 'NOT IN' : 'IN'} (${list.sql})`, args: list.args };
   }
@@ -160,8 +162,10 @@ export function auditPredicateSql(v: string, p: Predicate, driver?: Predicate): 
       if (p.param.base !== AUDIT) return { sql: '0', args: [] };
       // Every event has its instant.
       if (p.param.type === 'date') return { sql: p.missing ? '0' : '1', args: [] };
+      // One list of the events having the parameter (a test per event could not seek its seq).
       const c = p.param.code;
-      return { sql: `${p.missing ? 'NOT ' : ''}EXISTS (SELECT 1 FROM audit_keys k WHERE k.bucket = ${v}.seq >> ${BUCKET_BITS} AND k.param IN (?, ?, ?) AND k.seq = ${v}.seq)`, args: [c, `${c}|url`, `${c}|identifier`] };
+      const list = `${BUCKETS} SELECT k.seq FROM bucket CROSS JOIN audit_keys k ON k.bucket = bucket.x AND k.param IN (?, ?, ?)`;
+      return { sql: `${v}.seq ${p.missing ? 'NOT IN' : 'IN'} (${list})`, args: [c, `${c}|url`, `${c}|identifier`] };
     }
     case 'param': {
       if (p.param.base !== AUDIT) return { sql: '0', args: [] };
@@ -173,7 +177,11 @@ export function auditPredicateSql(v: string, p: Predicate, driver?: Predicate): 
       if (p.modifier && p.modifier !== 'not' && p.modifier !== 'identifier') throw unsupported(`${p.param.code}:${p.modifier}`);
       return keySql(v, p, p === driver);
     }
-    default:
+    case 'enrolled':
+    case 'patient':
+    case 'chain':
+    case 'has':
+      // Enrolment, compartments, chains and _has never hold for an event (none is in one).
       return { sql: '0', args: [] };
   }
 }
@@ -195,13 +203,15 @@ function sortKeys(plan: SearchPlan): SortSql[] {
   return [...keys, { expr: 'v.seq', desc: keys[0]!.desc }];
 }
 
-/** The first key predicate with at most DRIVE_CAP matches (counted up to the cap), if any. */
+/** The key predicate with the fewest matches, when at most DRIVE_CAP (each counted up to the cap). */
 function drivingPredicate(sql: Statements, plan: SearchPlan): ParamPredicate | undefined {
-  return plan.where.filter(isKeyPredicate).find((p) => {
+  let best: { p: ParamPredicate; n: number } | undefined;
+  for (const p of plan.where.filter(isKeyPredicate)) {
     const list = keyListSql(p);
     const n = (sql.get(`SELECT COUNT(*) AS n FROM (${list.sql} LIMIT ${DRIVE_CAP + 1})`).get(...list.args) as { n: number }).n;
-    return n <= DRIVE_CAP;
-  });
+    if (n <= DRIVE_CAP && (!best || n < best.n)) best = { p, n };
+  }
+  return best?.p;
 }
 
 /** Runs a search of type AuditEvent: one page, the total as asked, the next cursor. */
@@ -227,7 +237,11 @@ export function searchAuditLog(sql: Statements, plan: SearchPlan): SearchResult 
     const c = decodeCursor(plan.cursor);
     const values = [...(c.keys ?? []), c.seq];
     if (values.length !== keys.length) throw badRequest('Invalid paging cursor', '_cursor');
-    const after = afterCursor(keys, values);
+    // One direction throughout (always so unless sorted by several keys): a row value, which
+    // SQLite seeks in the (type, last_updated, seq) index instead of reading the log from its start.
+    const after = keys.every((k) => k.desc === keys[0]!.desc)
+      ? { sql: `(${keys.map((k) => k.expr).join(', ')}) ${keys[0]!.desc ? '<' : '>'} (${keys.map(() => '?').join(', ')})`, args: values }
+      : afterCursor(keys, values);
     page += ` AND ${after.sql}`;
     pageArgs.push(...after.args);
   }

@@ -37,21 +37,32 @@ export function upgradeAuditLog(db: Database.Database, indexer: Indexer): number
 
 /**
  * Key rows in an earlier key order (without buckets: one commit's layout, never released): the
- * table is rebuilt from the events' versions.
+ * table is rebuilt from the events' versions. `meta.audit_keys_rebuilt` records the last seq done,
+ * in each batch's transaction, so a rebuild cut short goes on at the next open.
  */
 function rebucketKeys(db: Database.Database, indexer: Indexer): void {
+  const progress = db.prepare("SELECT value FROM meta WHERE key = 'audit_keys_rebuilt'");
+  const setProgress = db.prepare("INSERT INTO meta (key, value) VALUES ('audit_keys_rebuilt', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   const key = (db.prepare("SELECT name FROM pragma_table_info('audit_keys') WHERE pk > 0 ORDER BY pk").all() as { name: string }[]).map((c) => c.name);
-  if (key.join() === AUDIT_KEY_COLUMNS.join()) return;
-  db.exec('DROP TABLE audit_keys');
-  db.exec(AUDIT_KEYS_DDL);
+  if (key.join() !== AUDIT_KEY_COLUMNS.join()) {
+    db.transaction(() => {
+      db.exec('DROP TABLE audit_keys');
+      db.exec(AUDIT_KEYS_DDL);
+      setProgress.run('0');
+    })();
+  }
+  const done = progress.get() as { value: string } | undefined;
+  if (!done) return;
   const keys = auditKeyWriter(db);
   const next = db.prepare(`SELECT seq, content FROM versions WHERE seq > ? AND type = '${AUDIT}' ORDER BY seq LIMIT ?`);
   const batch = db.transaction((rows: { seq: number; content: string }[]) => {
     for (const r of rows) keys(r.seq, indexer(JSON.parse(r.content) as Resource));
+    setProgress.run(String(rows[rows.length - 1]!.seq));
   });
-  let after = 0;
+  let after = Number(done.value);
   for (let rows = next.all(after, BATCH) as { seq: number; content: string }[]; rows.length; rows = next.all(after, BATCH) as typeof rows) {
     batch(rows);
     after = rows[rows.length - 1]!.seq;
   }
+  db.prepare("DELETE FROM meta WHERE key = 'audit_keys_rebuilt'").run();
 }

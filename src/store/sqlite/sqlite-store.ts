@@ -70,7 +70,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   for (const name of RETIRED_INDEXES) writer.exec(`DROP INDEX IF EXISTS ${name}`);
   writer.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
   const indexer = options.indexer ?? (() => emptyRows());
-  upgradeAuditLog(writer, indexer);
+  // Without an indexer the events' keys could not be written: the upgrade waits for an open with one.
+  if (options.indexer) upgradeAuditLog(writer, options.indexer);
   const reader = openConnection(path, true);
   const checkpointer = (options.backgroundCheckpoint ?? !ephemeral) ? startCheckpointer(path) : undefined;
   if (checkpointer) writer.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
