@@ -208,28 +208,22 @@ describe('audit log (embedded store)', () => {
     expect(rowCount(other.file, "SELECT COUNT(*) AS n FROM versions WHERE type = 'AuditEvent'")).toBe(1);
   });
 
-  it('verifies the chain while events are still in the journal, and detects a changed journal row', async () => {
+  it.each([
+    ['journal row, before the move', false, "UPDATE audit_journal SET content = replace(content, '\"outcome\":\"4\"', '\"outcome\":\"0\"') WHERE seq = 2"],
+    [
+      'event row of the log',
+      true,
+      "UPDATE versions SET content = replace(content, '\"outcome\":\"4\"', '\"outcome\":\"0\"') WHERE type = 'AuditEvent' AND content LIKE '%\"outcome\":\"4\"%'",
+    ],
+  ])('verifies the chain, and detects a changed %s', async (_what, moved, tamper) => {
     const { store, file } = open();
     await store.unitOfWork(async (tx) => {
       for (const o of ['0', '4', '8']) await tx.appendAudit(event(o), 'org-a');
     });
+    if (moved) await store.flushAudit();
     expect(await verifyAuditChain(store)).toEqual({ checked: 3, problems: [] });
     const db = new Database(file);
-    db.prepare("UPDATE audit_journal SET content = replace(content, '\"outcome\":\"4\"', '\"outcome\":\"0\"') WHERE seq = 2").run();
-    db.close();
-    const report = await verifyAuditChain(store);
-    expect(report.problems).toEqual([expect.objectContaining({ seq: 2, problem: 'content changed' })]);
-  });
-
-  it('detects a changed event row', async () => {
-    const { store, file } = open();
-    await store.unitOfWork(async (tx) => {
-      for (const o of ['0', '4', '8']) await tx.appendAudit(event(o), 'org-a');
-    });
-    await store.flushAudit();
-    expect(await verifyAuditChain(store)).toEqual({ checked: 3, problems: [] });
-    const db = new Database(file);
-    db.prepare("UPDATE versions SET content = replace(content, '\"outcome\":\"4\"', '\"outcome\":\"0\"') WHERE type = 'AuditEvent' AND content LIKE '%\"outcome\":\"4\"%'").run();
+    db.prepare(tamper).run();
     db.close();
     const report = await verifyAuditChain(store);
     expect(report.problems).toEqual([expect.objectContaining({ seq: 2, problem: 'content changed' })]);
