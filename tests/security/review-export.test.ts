@@ -13,8 +13,10 @@ beforeAll(() => {
 });
 afterAll(() => t.close());
 
-const kickOff = (scope?: string, query = '') =>
-  t.as(['reporting'], 'ministry', scope ? { scope } : {}).get(`/fhir/$export${query}`).set({ Prefer: 'respond-async', Accept: 'application/fhir+json' });
+// Each test kicks off as its own user: a caller may have 3 exports in progress (src/export/options.ts),
+// and whether earlier tests' jobs have finished depends on the machine's speed.
+const kickOff = (scope?: string, query = '', sub = expect.getState().currentTestName ?? 'reviewer') =>
+  t.as(['reporting'], 'ministry', { sub, ...(scope ? { scope } : {}) }).get(`/fhir/$export${query}`).set({ Prefer: 'respond-async', Accept: 'application/fhir+json' });
 
 test('a reporting token scoped to aggregates exports aggregates only: no client, no clinical record', async () => {
   const scope = 'user/Measure.rs user/MeasureReport.rs';
