@@ -229,7 +229,9 @@ describe('delete and history', () => {
   });
 
   test('type and system history with _count paging, _since and _at', async () => {
-    // Start-up seeding (CodeSystems, Measures…) is in the system history too: count from here.
+    // Start-up seeding (CodeSystems, Measures…) is in the system history too: count from after it.
+    // (A fixed 5 ms wait here was too short once under a full parallel test run.)
+    await t.linkcare.ready;
     await new Promise((r) => setTimeout(r, 5));
     const start = new Date().toISOString();
     const first = await createObs();
