@@ -15,7 +15,9 @@ import { decodeCursor, encodeCursor } from '../cursor';
 import { type VersionRow, rowToVersion } from './rows';
 import type { Statements } from './statements';
 import type { Sql } from './predicate-sql';
-import { afterCursor } from './search-sql';
+import { ESTIMATE_CAP, afterCursor, storedInstant } from './search-sql';
+import type { Indexer } from './tx';
+import type { Resource } from '@medplum/fhirtypes';
 import type Database from 'better-sqlite3';
 
 export const AUDIT = 'AuditEvent';
@@ -26,9 +28,6 @@ export interface AuditKey {
   a: string;
   b: string;
 }
-
-/** Above this many matches, a total that was not asked for exactly is left out (as for other types). */
-const ESTIMATE_CAP = 1000;
 
 const bare = (qualified: string): string => qualified.slice(qualified.indexOf('.') + 1);
 
@@ -59,14 +58,21 @@ export function auditKeys(rows: IndexRows): AuditKey[] {
  */
 export const BUCKET_BITS = 13;
 
+/** The bucket of a version seq. */
+export const bucketOf = (seq: number): number => Math.floor(seq / 2 ** BUCKET_BITS);
+
 /** The buckets 0 … newest, as the table `bucket(x)`. */
 const BUCKETS = `WITH RECURSIVE bucket(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM bucket WHERE x < (SELECT MAX(seq) FROM versions) >> ${BUCKET_BITS})`;
+
+/** The seqs of the key rows `k` meeting `conditions` in every bucket: `BUCKETS`, then one select per condition. */
+function seqsInBuckets(conditions: string[]): string {
+  return `${BUCKETS} ${conditions.map((c) => `SELECT k.seq FROM bucket CROSS JOIN audit_keys k ON k.bucket = bucket.x AND ${c}`).join(' UNION ALL ')}`;
+}
 
 /** The seqs of the events with a key matching one of the values: one seek per bucket and value. */
 function keyListSql(p: ParamPredicate): Sql {
   const parts: Sql[] = p.values.map((value) => keyValueSql(p, value));
-  const selects = parts.map((s) => `SELECT k.seq FROM bucket CROSS JOIN audit_keys k ON k.bucket = bucket.x AND ${s.sql}`);
-  return { sql: `${BUCKETS} ${selects.join(' UNION ALL ')}`, args: parts.flatMap((s) => s.args) };
+  return { sql: seqsInBuckets(parts.map((s) => s.sql)), args: parts.flatMap((s) => s.args) };
 }
 
 /**
@@ -164,8 +170,7 @@ export function auditPredicateSql(v: string, p: Predicate, driver?: Predicate): 
       if (p.param.type === 'date') return { sql: p.missing ? '0' : '1', args: [] };
       // One list of the events having the parameter (a test per event could not seek its seq).
       const c = p.param.code;
-      const list = `${BUCKETS} SELECT k.seq FROM bucket CROSS JOIN audit_keys k ON k.bucket = bucket.x AND k.param IN (?, ?, ?)`;
-      return { sql: `${v}.seq ${p.missing ? 'NOT IN' : 'IN'} (${list})`, args: [c, `${c}|url`, `${c}|identifier`] };
+      return { sql: `${v}.seq ${p.missing ? 'NOT IN' : 'IN'} (${seqsInBuckets(['k.param IN (?, ?, ?)'])})`, args: [c, `${c}|url`, `${c}|identifier`] };
     }
     case 'param': {
       if (p.param.base !== AUDIT) return { sql: '0', args: [] };
@@ -260,14 +265,30 @@ export function searchAuditLog(sql: Statements, plan: SearchPlan): SearchResult 
 export function auditKeyWriter(db: Database.Database): (seq: number, rows: IndexRows) => void {
   const insert = db.prepare('INSERT OR IGNORE INTO audit_keys (bucket, param, a, b, seq) VALUES (?, ?, ?, ?, ?)');
   return (seq, rows) => {
-    for (const k of auditKeys(rows)) insert.run(Math.floor(seq / 2 ** BUCKET_BITS), k.param, k.a, k.b, seq);
+    for (const k of auditKeys(rows)) insert.run(bucketOf(seq), k.param, k.a, k.b, seq);
   };
+}
+
+/**
+ * Rewrites the key rows of up to `limit` AuditEvents with seq > `afterSeq` from their versions
+ * (reindex, and the rebuild of an earlier key layout); returns the last seq seen. Only those
+ * events' rows are replaced, so searches running beside it stay right.
+ */
+export function rewriteAuditKeys(db: Database.Database, indexer: Indexer, afterSeq: number, limit: number): { lastRid: number; count: number } {
+  const rows = db.prepare(`SELECT seq, content FROM versions WHERE seq > ? AND type = '${AUDIT}' ORDER BY seq LIMIT ?`).all(afterSeq, limit) as {
+    seq: number;
+    content: string;
+  }[];
+  if (!rows.length) return { lastRid: afterSeq, count: 0 };
+  const first = rows[0]!.seq;
+  const last = rows[rows.length - 1]!.seq;
+  db.prepare('DELETE FROM audit_keys WHERE bucket BETWEEN ? AND ? AND seq BETWEEN ? AND ?').run(bucketOf(first), bucketOf(last), first, last);
+  const keys = auditKeyWriter(db);
+  for (const row of rows) keys(row.seq, indexer(JSON.parse(row.content) as Resource));
+  return { lastRid: last, count: rows.length };
 }
 
 /** An event's `recorded` as the store's instant format, or undefined when it is not an instant. */
 export function recordedInstant(recorded: string | undefined): string | undefined {
-  const ms = recorded ? Date.parse(recorded) : NaN;
-  if (Number.isNaN(ms)) return undefined;
-  const iso = new Date(ms).toISOString();
-  return /^\d{4}-/.test(iso) ? iso : undefined;
+  return recorded ? storedInstant(Date.parse(recorded)) : undefined;
 }

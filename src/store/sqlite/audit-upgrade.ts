@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Indexer } from './tx';
-import { AUDIT, auditKeyWriter } from './audit-log';
+import { AUDIT, auditKeyWriter, rewriteAuditKeys } from './audit-log';
 import { IndexWriter } from './index-write';
 import { AUDIT_KEY_COLUMNS, AUDIT_KEYS_DDL } from './schema';
 
@@ -53,16 +53,11 @@ function rebucketKeys(db: Database.Database, indexer: Indexer): void {
   }
   const done = progress.get() as { value: string } | undefined;
   if (!done) return;
-  const keys = auditKeyWriter(db);
-  const next = db.prepare(`SELECT seq, content FROM versions WHERE seq > ? AND type = '${AUDIT}' ORDER BY seq LIMIT ?`);
-  const batch = db.transaction((rows: { seq: number; content: string }[]) => {
-    for (const r of rows) keys(r.seq, indexer(JSON.parse(r.content) as Resource));
-    setProgress.run(String(rows[rows.length - 1]!.seq));
+  const batch = db.transaction((after: number) => {
+    const r = rewriteAuditKeys(db, indexer, after, BATCH);
+    if (r.count) setProgress.run(String(r.lastRid));
+    return r;
   });
-  let after = Number(done.value);
-  for (let rows = next.all(after, BATCH) as { seq: number; content: string }[]; rows.length; rows = next.all(after, BATCH) as typeof rows) {
-    batch(rows);
-    after = rows[rows.length - 1]!.seq;
-  }
+  for (let r = batch(Number(done.value)); r.count; r = batch(r.lastRid));
   db.prepare("DELETE FROM meta WHERE key = 'audit_keys_rebuilt'").run();
 }

@@ -1,13 +1,29 @@
 /** Reads on one embedded-store connection: the committed view, or inside a unit of work. */
 import type Database from 'better-sqlite3';
 import type { AuditLink, HistoryPage, HistoryQuery, SearchResult, StoreReader, StoredVersion } from '../port';
-import type { SearchPlan } from '../../search/plan';
+import type { Predicate, SearchPlan } from '../../search/plan';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { type VersionRow, rowToVersion } from './rows';
 import { SqliteSearch } from './search-sql';
 import { Statements } from './statements';
-import { Aliases, visibilitySql } from './predicate-sql';
+import { Aliases, type Sql, visibilitySql } from './predicate-sql';
 import { AUDIT, auditPredicateSql, searchAuditLog } from './audit-log';
+
+/**
+ * History's visibility test on a version `v`: decided on the resource's current row (custody never
+ * changes), or for an AuditEvent on its one version row; only the test the type needs is built.
+ */
+function historyVisibility(type: string | undefined, visibility: Predicate[]): Sql {
+  const onResource = (): Sql => {
+    const vis = visibilitySql('r', visibility, new Aliases());
+    return { sql: `EXISTS (SELECT 1 FROM resources r WHERE r.type = v.type AND r.id = v.id${vis.sql})`, args: vis.args };
+  };
+  const onEvent = (): Sql => auditPredicateSql('v', { kind: 'and', all: visibility });
+  if (type === AUDIT) return onEvent();
+  if (type) return onResource();
+  const [event, resource] = [onEvent(), onResource()];
+  return { sql: `(CASE WHEN v.type = '${AUDIT}' THEN ${event.sql} ELSE ${resource.sql} END)`, args: [...event.args, ...resource.args] };
+}
 
 export class SqliteReader implements StoreReader {
   protected readonly sql: Statements;
@@ -48,21 +64,9 @@ export class SqliteReader implements StoreReader {
       args.push(q.at, ...(q.type ? [q.type] : []), ...(q.id ? [q.id] : []));
     }
     if (q.visibility?.length) {
-      // Visibility is decided on the resource's current row (custody never changes); an
-      // AuditEvent's is its one version row.
-      const vis = visibilitySql('r', q.visibility, new Aliases());
-      const resources = `EXISTS (SELECT 1 FROM resources r WHERE r.type = v.type AND r.id = v.id${vis.sql})`;
-      const audit = auditPredicateSql('v', { kind: 'and', all: q.visibility });
-      if (q.type === AUDIT) {
-        where.push(audit.sql);
-        args.push(...audit.args);
-      } else if (q.type) {
-        where.push(resources);
-        args.push(...vis.args);
-      } else {
-        where.push(`(CASE WHEN v.type = '${AUDIT}' THEN ${audit.sql} ELSE ${resources} END)`);
-        args.push(...audit.args, ...vis.args);
-      }
+      const test = historyVisibility(q.type, q.visibility);
+      where.push(test.sql);
+      args.push(...test.args);
     }
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const total = (this.sql.get(`SELECT COUNT(*) AS n FROM versions v ${filter}`).get(...args) as { n: number }).n;

@@ -29,7 +29,7 @@ export interface DateSpan {
 }
 
 /** An instant as the index stores it, or undefined when outside the four-digit years it can compare. */
-function storedInstant(ms: number): string | undefined {
+export function storedInstant(ms: number): string | undefined {
   const d = new Date(ms);
   if (Number.isNaN(d.getTime())) return undefined;
   const s = d.toISOString();

@@ -9,7 +9,7 @@ import { type Job, type PseudonymKind, type StoreTx, type StoredVersion, type Wr
 import type { IndexRows } from '../../search/index-rows';
 import { IndexWriter } from './index-write';
 import { SqliteReader } from './reader';
-import { AUDIT, BUCKET_BITS, auditKeyWriter, recordedInstant } from './audit-log';
+import { AUDIT, auditKeyWriter, recordedInstant, rewriteAuditKeys } from './audit-log';
 
 /** Computes a resource's search index rows (see src/search/extract.ts). */
 export type Indexer = (resource: Resource) => IndexRows;
@@ -184,22 +184,9 @@ export class SqliteTx extends SqliteReader implements StoreTx {
     this.sql.get('INSERT INTO stamps (key, n) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET n = n + 1').run(key);
   }
 
-  /**
-   * Rebuilds the key rows of up to `limit` AuditEvents with seq > `afterSeq`; returns the last seq
-   * seen. Only the batch's own rows are replaced, so searches beside a running reindex stay right.
-   */
+  /** Rebuilds the key rows of up to `limit` AuditEvents with seq > `afterSeq` (audit-log.ts). */
   reindexAuditAfter(afterSeq: number, limit: number): { lastRid: number; count: number } {
-    const rows = this.sql
-      .get(`SELECT seq, content FROM versions WHERE seq > ? AND type = '${AUDIT}' ORDER BY seq LIMIT ?`)
-      .all(afterSeq, limit) as { seq: number; content: string }[];
-    if (!rows.length) return { lastRid: afterSeq, count: 0 };
-    const first = rows[0]!.seq;
-    const last = rows[rows.length - 1]!.seq;
-    this.sql
-      .get(`DELETE FROM audit_keys WHERE bucket BETWEEN ? AND ? AND seq BETWEEN ? AND ?`)
-      .run(Math.floor(first / 2 ** BUCKET_BITS), Math.floor(last / 2 ** BUCKET_BITS), first, last);
-    for (const row of rows) this.auditKeys(row.seq, this.indexer(JSON.parse(row.content) as Resource));
-    return { lastRid: last, count: rows.length };
+    return rewriteAuditKeys(this.db, this.indexer, afterSeq, limit);
   }
 
   /** Re-indexes up to `limit` current resources with rid > `afterRid`; returns the last rid seen. */
