@@ -23,7 +23,7 @@ function resourceEntry(ctx: FhirContext, type: string): CapabilityStatementRestR
     readHistory: true,
     updateCreate: writable && ctx.config.clientIdTypes.includes(type),
     conditionalCreate: writable,
-    conditionalRead: 'not-supported',
+    conditionalRead: 'full-support',
     conditionalUpdate: writable,
     conditionalDelete: writable ? 'single' : 'not-supported',
     referencePolicy: ['literal', 'local'],

@@ -14,6 +14,10 @@ export interface EntryRequest {
   entry: BundleEntry;
   ifMatch?: string;
   ifNoneExist?: string;
+  /** Conditional read of a GET entry (http://hl7.org/fhir/R4/bundle-definitions.html#Bundle.entry.request.ifNoneMatch). */
+  ifNoneMatch?: string;
+  /** An instant here, not an HTTP-date; conditional-read.ts reads both. */
+  ifModifiedSince?: string;
 }
 
 const METHODS: HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -47,5 +51,7 @@ export function readEntryRequest(entry: BundleEntry, index: number, base: string
     entry,
     ...(r.ifMatch ? { ifMatch: r.ifMatch } : {}),
     ...(r.ifNoneExist ? { ifNoneExist: r.ifNoneExist } : {}),
+    ...(r.ifNoneMatch ? { ifNoneMatch: r.ifNoneMatch } : {}),
+    ...(r.ifModifiedSince ? { ifModifiedSince: r.ifModifiedSince } : {}),
   };
 }

@@ -23,7 +23,7 @@ export const MAX_BUNDLE_ENTRIES = 10_000;
 
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
 
-const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content' };
+const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified' };
 
 function statusLine(status: number): string {
   return `${status}${STATUS_TEXT[status] ? ` ${STATUS_TEXT[status]}` : ''}`;
@@ -134,8 +134,14 @@ async function runWrite(ctx: FhirContext, req: FhirRequest, tx: StoreTx, e: Entr
   }
 }
 
+/** Request headers that describe one request's preconditions: an entry takes its own, never the Bundle POST's. */
+const CONDITIONAL_HEADERS = ['if-match', 'if-none-match', 'if-modified-since', 'if-none-exist'];
+
 async function runRead(ctx: FhirContext, req: FhirRequest, e: EntryRequest): Promise<BundleEntry> {
-  const res = await route(ctx, { ...req, method: e.method, path: e.path, query: e.query, body: undefined });
+  const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !CONDITIONAL_HEADERS.includes(k)));
+  if (e.ifNoneMatch !== undefined) headers['if-none-match'] = e.ifNoneMatch;
+  if (e.ifModifiedSince !== undefined) headers['if-modified-since'] = e.ifModifiedSince;
+  const res = await route(ctx, { ...req, method: e.method, path: e.path, query: e.query, headers, body: undefined });
   return responseEntry(res);
 }
 

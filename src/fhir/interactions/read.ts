@@ -14,6 +14,7 @@ import { parseDateRange } from '../../search/ranges';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../search/parse';
 import { pageLinks } from '../links';
 import { instanceEntry, queryEntry, withConsents } from '../../audit/entries';
+import { notModified } from '../conditional-read';
 
 function found(v: StoredVersion | undefined, type: string, id: string): StoredVersion & { resource: Resource } {
   if (!v) throw notFound(`${type}/${id} not found`);
@@ -40,11 +41,17 @@ async function visibleWhy(ctx: FhirContext, req: FhirRequest, type: string, id: 
   return access.visible ? { v, consentId: access.consentId } : undefined;
 }
 
-/** GET [type]/[id] */
+/**
+ * GET [type]/[id], and conditional read with If-None-Match / If-Modified-Since
+ * (http://hl7.org/fhir/R4/http.html#cread): 304 only after the access check, so it reveals no
+ * more than a 200 would, and it is audited as a read.
+ */
 export async function read(ctx: FhirContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
   const seen = await visibleWhy(ctx, req, type, id);
   const v = found(seen?.v, type, id);
   req.audit.add(withConsents(instanceEntry('R', 'read', v), [seen?.consentId]));
+  const conditions = { ifNoneMatch: req.headers['if-none-match'], ifModifiedSince: req.headers['if-modified-since'] };
+  if (notModified(conditions, v)) return { status: 304, headers: versionHeaders(v) };
   return { status: 200, headers: versionHeaders(v), body: applyShape(v.resource, readShape(req.query)) };
 }
 
