@@ -216,10 +216,10 @@ export function parseSearch(registry: SearchRegistry, types: string[], query: Qu
           if (value === 'count') plan.countOnly = true;
           break;
         case '_include':
-          (plan.include ??= []).push(parseInclude(registry, name, value));
-          break;
         case '_revinclude':
-          (plan.revinclude ??= []).push(parseInclude(registry, name, value));
+          // Even `*` or another source type: a search of AuditEvents includes nothing.
+          if (types.includes(AUDIT_LOG)) throw apart(name);
+          (bare === '_include' ? (plan.include ??= []) : (plan.revinclude ??= [])).push(parseInclude(registry, name, value));
           break;
         case '_type':
           break; // system search reads it before calling the parser

@@ -113,11 +113,25 @@ describe('what is recorded', () => {
   });
 
   test('AuditEvents are searched on their own: includes, chains and _has naming them are a 400', async () => {
-    for (const query of ['AuditEvent?_include=AuditEvent:entity', 'AuditEvent?agent.name=x', 'Organization?_revinclude=AuditEvent:agent', 'Organization?_has:AuditEvent:agent:outcome=0']) {
+    const queries = [
+      'AuditEvent?_include=AuditEvent:entity', 'AuditEvent?agent.name=x', 'Organization?_revinclude=AuditEvent:agent', 'Organization?_has:AuditEvent:agent:outcome=0',
+      'AuditEvent?_include=*', 'AuditEvent?_revinclude=*', 'AuditEvent?_include=Patient:organization',
+    ];
+    for (const query of queries) {
       const res = await t.as(['auditor']).get(`/fhir/${query}`);
-      expect(res.status).toBe(400);
+      expect({ query, status: res.status }).toEqual({ query, status: 400 });
       expect(res.body.issue[0].diagnostics).toMatch(/searched on their own/);
     }
+  });
+
+  test('_revinclude=* does not reach the events that name a resource', async () => {
+    const org = await t.http.post('/fhir/Organization').set('Content-Type', FHIR_JSON).send('{"resourceType":"Organization","name":"Named by events"}');
+    expect((await events(t, `&entity=Organization/${org.body.id}`)).length).toBeGreaterThan(0);
+    const res = await t.as(['auditor', 'admin']).get(`/fhir/Organization?_id=${org.body.id}&_revinclude=*&_revinclude:iterate=*`);
+    expect(res.status).toBe(200);
+    const types = (res.body.entry ?? []).map((e: { resource: { resourceType: string } }) => e.resource.resourceType);
+    expect(types).toContain('Organization');
+    expect(types).not.toContain('AuditEvent');
   });
 
   test('AuditEvents cannot be written, changed or deleted through the API', async () => {

@@ -42,6 +42,9 @@ function paramFilter(spec: IncludeSpec): Filter {
   return { p: { $regex: `^${regexEscape(spec.sourceType)}\\.` } };
 }
 
+/** Includes never reach AuditEvents (src/search/parse.ts): `_revinclude=*` would otherwise find the events naming a resource. */
+const NOT_AUDIT: Filter = { type: { $ne: 'AuditEvent' } };
+
 async function forward(q: ResourceQueries, vis: Filter, spec: IncludeSpec, sources: Doc[]): Promise<Doc[]> {
   const byType = new Map<string, Set<string>>();
   for (const s of sources) {
@@ -54,7 +57,7 @@ async function forward(q: ResourceQueries, vis: Filter, spec: IncludeSpec, sourc
   }
   if (!byType.size) return [];
   const targets = or(...[...byType].map(([type, ids]) => ({ type, id: { $in: [...ids] } })));
-  return (await q.find(and(targets, { deleted: false }, vis), { limit: MAX_INCLUDED + 1 })) as Doc[];
+  return (await q.find(and(targets, { deleted: false }, NOT_AUDIT, vis), { limit: MAX_INCLUDED + 1 })) as Doc[];
 }
 
 async function reverse(q: ResourceQueries, vis: Filter, spec: IncludeSpec, targets: Doc[]): Promise<Doc[]> {
@@ -63,7 +66,7 @@ async function reverse(q: ResourceQueries, vis: Filter, spec: IncludeSpec, targe
   const out: Doc[] = [];
   for (const [type, ids] of byType) {
     const refs = { 'idx.ref': { $elemMatch: and(paramFilter(spec), { t: type, i: { $in: ids } }) } };
-    out.push(...((await q.find(and(refs, { deleted: false }, vis), { limit: MAX_INCLUDED + 1 })) as Doc[]));
+    out.push(...((await q.find(and(refs, { deleted: false }, NOT_AUDIT, vis), { limit: MAX_INCLUDED + 1 })) as Doc[]));
   }
   return out;
 }
