@@ -38,10 +38,14 @@ export class AuditGroupCommit {
       while (this.queue.length) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
+          // A unit the store runs again writes every trail again (AuditTrail.write keeps its entries).
           await this.store.unitOfWork(async (tx) => {
-            for (const w of batch) await w.trail.flush(tx);
+            for (const w of batch) await w.trail.write(tx);
           });
-          for (const w of batch) w.resolve();
+          for (const w of batch) {
+            w.trail.committed();
+            w.resolve();
+          }
         } catch (err) {
           for (const w of batch) w.reject(err);
         }

@@ -3,7 +3,7 @@
  * unit of work of their own for reads and refusals. Client codes are looked up in the same
  * unit of work, so an event never names a client by Patient id.
  */
-import type { StoreReader, StoreTx } from '../store/port';
+import type { Store, StoreReader, StoreTx } from '../store/port';
 import { CLIENT_CODE_SYSTEM, clientCodeMemoKey } from '../privacy/client-code';
 import { type AuditContext, type AuditEntry, buildAuditEvent } from './events';
 
@@ -21,20 +21,50 @@ export class AuditTrail {
     return this.pending.length;
   }
 
-  /** Writes and clears the pending entries on `tx`. */
-  async flush(tx: StoreTx): Promise<void> {
+  /**
+   * Writes the pending entries on `tx` and keeps them until `committed()`: a unit of work that the
+   * store runs again writes them again.
+   */
+  async write(tx: StoreTx): Promise<void> {
     if (!this.pending.length) return;
     const entries = this.pending;
-    this.pending = [];
     const codes = await clientCodes(tx, entries.flatMap((e) => e.patientIds ?? []), tx.memo);
     const custodian = this.context.principal?.org;
     for (const entry of mergeEntries(entries)) await tx.appendAudit(buildAuditEvent(this.context, entry, codes), custodian);
+  }
+
+  /** The unit of work that wrote the entries has committed: they are on record. */
+  committed(): void {
+    this.pending = [];
+  }
+
+  /** Back to the first `size` entries: an attempt of a unit of work that is being run again added the rest. */
+  truncate(size: number): void {
+    this.pending.length = Math.min(this.pending.length, size);
   }
 
   /** Forgets pending entries (their unit of work rolled back; the caller records the failure instead). */
   discard(): void {
     this.pending = [];
   }
+}
+
+/**
+ * Runs `work` in one unit of work and writes the trail's entries in the same unit, so a write and
+ * its AuditEvent commit together. A store may run a unit more than once (the MongoDB store retries
+ * a transaction after a write conflict): each attempt starts from the entries the trail held
+ * before the unit, and they are forgotten only once the unit has committed.
+ */
+export async function auditedUnit<T>(store: Pick<Store, 'unitOfWork'>, trail: AuditTrail, work: (tx: StoreTx) => Promise<T>): Promise<T> {
+  const before = trail.size;
+  const result = await store.unitOfWork(async (tx) => {
+    trail.truncate(before);
+    const r = await work(tx);
+    await trail.write(tx);
+    return r;
+  });
+  trail.committed();
+  return result;
 }
 
 /**

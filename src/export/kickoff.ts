@@ -11,6 +11,7 @@ import { header, principalOf } from '../fhir/context';
 import { OperationOutcomeError, badRequest, informational, issue, notFound, outcome, unprocessable } from '../fhir/outcome';
 import { readInput } from '../fhir/parameters';
 import { canSee } from '../policy/access';
+import { auditedUnit } from '../audit/recorder';
 import type { Principal } from '../auth/principal';
 import { type ExportOptions, statusUrl } from './options';
 import { EXPIRY_QUEUE, EXPORT_QUEUE, type ExportLevel, type ExportPayload, type ExportRequest, type ExportMode, ownerOf, startProgress } from './job';
@@ -107,7 +108,7 @@ export async function kickOff(ctx: FhirContext, req: FhirRequest, level: ExportL
     ...(patients ? { patients } : {}),
     ...(mode === 'deidentified' ? { secret: randomBytes(32).toString('base64') } : {}),
   };
-  const job = await ctx.store.unitOfWork(async (tx) => {
+  const job = await auditedUnit(ctx.store, req.audit, async (tx) => {
     const j = await tx.enqueueJob(EXPORT_QUEUE, payload, { owner });
     await tx.enqueueJob(EXPIRY_QUEUE, { jobId: j.id }, { notBefore: new Date(Date.now() + options.retentionMs).toISOString() });
     req.audit.add({
@@ -118,7 +119,6 @@ export async function kickOff(ctx: FhirContext, req: FhirRequest, level: ExportL
       query: { types, results: 0 },
       ...(groupId ? { references: [`Group/${groupId}`] } : {}),
     });
-    await req.audit.flush(tx);
     return j;
   });
   ctx.workers?.kick(EXPORT_QUEUE);

@@ -12,6 +12,7 @@ import type { Operation, OperationRegistry } from '../fhir/operations';
 import { outputParameters, readInput } from '../fhir/parameters';
 import { createIn } from '../fhir/interactions/write';
 import { instanceEntry } from '../audit/entries';
+import { auditedUnit } from '../audit/recorder';
 import { assertAllowed, canSee } from '../policy/access';
 import { uicHash } from './uic';
 import { CONSENT_STAMP } from '../consent/lookup';
@@ -36,13 +37,12 @@ async function register(ctx: FhirContext, req: FhirRequest): Promise<FhirRespons
   const key = ctx.config.pseudonymKey;
   if (!key) throw new Error('pseudonym key missing');
   const hash = input.uic === undefined ? undefined : uicHash(input.uic, key);
-  return ctx.store.unitOfWork(async (tx) => {
+  return auditedUnit(ctx.store, req.audit, async (tx) => {
     const known = hash ? await tx.findPseudonym('uic-hash', hash) : undefined;
     const existing = known ? await tx.read('Patient', known) : undefined;
     if (existing && !existing.deleted) {
       await tx.enrol(existing.id, principal.org);
       req.audit.add({ ...instanceEntry('U', '$register', existing), outcomeDesc: 'existing client enrolled' });
-      await req.audit.flush(tx);
       return { status: 200, body: existing.resource };
     }
     const body: Patient = {
@@ -55,7 +55,6 @@ async function register(ctx: FhirContext, req: FhirRequest): Promise<FhirRespons
     // A UIC bound to an erased or deleted client is re-bound to the new registration.
     if (hash && !(await tx.claimPseudonym('uic-hash', hash, created.version.id))) await tx.rebindPseudonym('uic-hash', hash, created.version.id);
     req.audit.add({ ...instanceEntry('C', '$register', created.version), outcomeDesc: 'new client registered' });
-    await req.audit.flush(tx);
     return { status: 201, headers: { Location: `${ctx.config.baseUrl}/Patient/${created.version.id}/_history/1` }, body: created.version.resource };
   });
 }
@@ -68,14 +67,13 @@ async function erase(ctx: FhirContext, req: FhirRequest, id: string): Promise<Fh
   assertAllowed(principal, 'Patient', 'r');
   const patient = await ctx.store.read('Patient', id);
   if (!patient || !(await canSee(principal, patient, ctx.store))) throw notFound(`Patient/${id} not found`);
-  const result = await ctx.store.unitOfWork(async (tx) => {
+  const result = await auditedUnit(ctx.store, req.audit, async (tx) => {
     const current = await tx.read('Patient', id);
     const code = clientCodeOf(current?.resource) ?? clientCodeOf((await tx.history({ type: 'Patient', id, count: 50 })).entries.find((e) => e.resource)?.resource);
     const removed = await tx.erasePatient(id);
     // The client's consents went too: cached consent grants must be rebuilt.
     await tx.touch(CONSENT_STAMP);
     req.audit.add({ action: 'D', subtype: '$erase', outcome: '0', outcomeDesc: `${removed} resource(s) erased`, ...(code ? { clientCodes: [code] } : {}) });
-    await req.audit.flush(tx);
     return { removed, code };
   });
   await ctx.store.purge();

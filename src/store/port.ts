@@ -188,7 +188,9 @@ export interface Store extends StoreReader {
   readonly supportsTransactions?: boolean;
   /**
    * Runs `work` atomically: everything it writes commits together or not at all.
-   * Reads inside see the unit's own writes.
+   * Reads inside see the unit's own writes. A store may run `work` more than once (the MongoDB
+   * store retries after a write conflict), so `work` keeps its effects inside the unit or undoes
+   * them per attempt (audit entries: `auditedUnit` in src/audit/recorder.ts).
    */
   unitOfWork<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**

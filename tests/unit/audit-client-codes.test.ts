@@ -27,7 +27,7 @@ test('a code in the memo is used without reading the Patient; other clients are 
   const { tx, reads, events } = fakeTx(new Map([[clientCodeMemoKey('p1'), 'MEMO-P1']]));
   const trail = new AuditTrail({ requestId: 'r' });
   trail.add({ action: 'C', subtype: 'create', outcome: '0', references: ['Observation/a', 'Observation/b'], patientIds: ['p1', 'p2'] });
-  await trail.flush(tx);
+  await trail.write(tx);
   expect(reads).toEqual(['Patient/p2']);
   expect(codesIn(events[0]!)).toEqual(expect.arrayContaining(['MEMO-P1', 'READ-p2']));
 });

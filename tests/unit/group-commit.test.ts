@@ -1,5 +1,5 @@
 import { AuditGroupCommit } from '../../src/audit/group-commit';
-import { AuditTrail } from '../../src/audit/recorder';
+import { AuditTrail, auditedUnit } from '../../src/audit/recorder';
 import type { Store, StoreTx } from '../../src/store/port';
 
 function fakeStore(fail = false) {
@@ -45,4 +45,49 @@ test('a failed commit rejects every trail of the batch', async () => {
   const gc = new AuditGroupCommit(store);
   const results = await Promise.allSettled([gc.commit(trail()), gc.commit(trail())]);
   expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+});
+
+/** A store that, like MongoDB after a write conflict, runs each unit twice and keeps only the second attempt. */
+function retryingStore() {
+  const committed: string[] = [];
+  let attempt: string[] = [];
+  const tx = {
+    read: async () => undefined,
+    appendAudit: async (e: { subtype?: { code?: string }[] }) => {
+      attempt.push(e.subtype?.[0]?.code ?? '?');
+      return {} as never;
+    },
+  } as unknown as StoreTx;
+  const store = {
+    unitOfWork: async <T>(work: (tx: StoreTx) => Promise<T>) => {
+      attempt = [];
+      await work(tx); // rolled back
+      attempt = [];
+      const r = await work(tx);
+      committed.push(...attempt);
+      return r;
+    },
+  } as unknown as Store;
+  return { store, committed };
+}
+
+test('a unit run again still commits every trail of the batch, once each', async () => {
+  const { store, committed } = retryingStore();
+  const gc = new AuditGroupCommit(store);
+  await Promise.all([gc.commit(trail()), gc.commit(trail())]);
+  expect(committed).toEqual(['read', 'read']);
+});
+
+test('auditedUnit: a retried attempt starts from the entries held before the unit; committed entries are then forgotten', async () => {
+  const { store, committed } = retryingStore();
+  const t = trail(); // one read entry from before the unit
+  let runs = 0;
+  const r = await auditedUnit(store, t, async () => {
+    runs++;
+    t.add({ action: 'C', subtype: 'create', outcome: '0', references: ['Observation/y'] });
+    return 'done';
+  });
+  expect({ r, runs }).toEqual({ r: 'done', runs: 2 });
+  expect(committed.sort()).toEqual(['create', 'read']);
+  expect(t.size).toBe(0);
 });

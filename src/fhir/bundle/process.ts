@@ -16,6 +16,7 @@ import { isConditionalReference, rewriteReferences } from './references';
 import { type WriteResult, conditionalDeleteIn, createIn, deleteIn, findConditional, patchIn, updateIn } from '../interactions/write';
 import { actorOf, auditWrite, parseConditionalQuery } from '../interactions/rest';
 import { failureEntry } from '../../audit/entries';
+import { auditedUnit } from '../../audit/recorder';
 import { isSupportedType } from '../resource-types';
 
 /** Most entries one Bundle may carry; larger uploads belong to bulk import. */
@@ -205,17 +206,20 @@ async function resolveConditionalRefs(ctx: FhirContext, req: FhirRequest, tx: St
 async function transaction(ctx: FhirContext, req: FhirRequest, bundle: Bundle): Promise<Bundle> {
   if (ctx.store.supportsTransactions === false) throw notImplemented('Transaction Bundles need a MongoDB replica set (this server runs on a standalone MongoDB)');
   const base = ctx.config.baseUrl;
-  const entries = (bundle.entry ?? []).map((entry, i) => readEntryRequest(structuredClone(entry), i, base));
+  const parsed = (bundle.entry ?? []).map((entry, i) => readEntryRequest(entry, i, base));
   const seen = new Set<string>();
-  for (const e of entries) {
+  for (const e of parsed) {
     if (e.method === 'GET' || e.method === 'HEAD' || e.path.length < 2) continue;
     const key = `${e.path[0]}/${e.path[1]}`;
     if (seen.has(key)) throw badRequest(`Bundle.entry[${e.index}]: ${key} appears twice in one transaction`);
     seen.add(key);
   }
-  const ordered = [...entries].sort((x, y) => ORDER[x.method]! - ORDER[y.method]! || x.index - y.index);
-  const out: BundleEntry[] = new Array(entries.length);
-  await ctx.store.unitOfWork(async (tx) => {
+  const out: BundleEntry[] = new Array(parsed.length);
+  await auditedUnit(ctx.store, req.audit, async (tx) => {
+    // References are rewritten in place, so each attempt of the unit (a store may run it again)
+    // works on its own copy of the entries, with the ids that attempt chose.
+    const entries = parsed.map((e) => ({ ...e, entry: structuredClone(e.entry) }));
+    const ordered = [...entries].sort((x, y) => ORDER[x.method]! - ORDER[y.method]! || x.index - y.index);
     const { ids, refs, existing } = await planIds(ctx, req, tx, ordered.filter((e) => e.method !== 'DELETE'));
     await resolveConditionalRefs(ctx, req, tx, entries, refs);
     for (const e of entries) rewriteReferences(e.entry.resource, (ref) => refs.get(ref));
@@ -229,7 +233,6 @@ async function transaction(ctx: FhirContext, req: FhirRequest, bundle: Bundle): 
         throw entryError(err, e.index, e.path[0]);
       }
     }
-    await req.audit.flush(tx);
   });
   return { resourceType: 'Bundle', type: 'transaction-response', entry: out };
 }
@@ -247,19 +250,13 @@ async function batch(ctx: FhirContext, req: FhirRequest, bundle: Bundle): Promis
       const e = readEntryRequest(raw, i, base);
       if (e.method === 'GET' || e.method === 'HEAD') out.push(await runRead(ctx, req, e));
       else {
-        out.push(
-          await ctx.store.unitOfWork(async (tx) => {
-            const entry = await runWrite(ctx, req, tx, e);
-            await req.audit.flush(tx);
-            return entry;
-          }),
-        );
+        out.push(await auditedUnit(ctx.store, req.audit, (tx) => runWrite(ctx, req, tx, e)));
       }
     } catch (err) {
       if (!(err instanceof OperationOutcomeError)) throw err;
       const failed = entryError(err, i, raw.request?.url?.split(/[/?]/)[0]) as OperationOutcomeError;
       req.audit.add(failureEntry(raw.request?.method ?? 'GET', (raw.request?.url ?? '').split('?')[0]!.split('/').filter(Boolean), failed.status, failed.outcome.issue?.[0]?.code ?? 'error'));
-      await ctx.store.unitOfWork((tx) => req.audit.flush(tx));
+      await auditedUnit(ctx.store, req.audit, async () => undefined);
       out.push({ response: { status: String(failed.status), outcome: failed.outcome } });
     }
   }

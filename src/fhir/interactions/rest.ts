@@ -7,6 +7,7 @@ import { badRequest, informational } from '../outcome';
 import { parseETag, versionHeaders, writeResponse } from '../respond';
 import type { StoreTx } from '../../store/port';
 import { instanceEntry } from '../../audit/entries';
+import { auditedUnit } from '../../audit/recorder';
 import {
   type DeleteResult,
   type WriteActor,
@@ -53,10 +54,9 @@ export function auditWrite(req: FhirRequest, subtype: string, r: WriteResult | D
 
 /** Runs one write in its own unit of work, with its audit events committed alongside. */
 function writeUnit<T extends WriteResult | DeleteResult>(ctx: FhirContext, req: FhirRequest, subtype: string, work: (tx: StoreTx) => Promise<T>): Promise<T> {
-  return ctx.store.unitOfWork(async (tx) => {
+  return auditedUnit(ctx.store, req.audit, async (tx) => {
     const r = await work(tx);
     auditWrite(req, subtype, r);
-    await req.audit.flush(tx);
     return r;
   });
 }
