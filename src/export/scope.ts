@@ -15,7 +15,9 @@ import type { ExportLevel, ExportMode, ExportRequest } from './job';
 import { RELEASE_TYPES } from './deidentify';
 
 /** Types served from code, not stored: nothing to export. */
-const NOT_STORED: ReadonlySet<string> = new Set(['SearchParameter', 'OperationDefinition']);
+// AuditEvents are read by auditors through search, never exported (docs/export.md): the embedded
+// store keeps them apart from the resource tables an export reads.
+const NOT_EXPORTED: ReadonlySet<string> = new Set(['SearchParameter', 'OperationDefinition', 'AuditEvent']);
 
 /**
  * Identified for clinicians and admins (their organisation's data, exactly as the access policy
@@ -43,7 +45,7 @@ export function exportTypes(principal: Principal, mode: ExportMode, level: Expor
   // De-identified exports are the reporting role's by design, but a SMART scope still narrows them
   // (roles ∩ scopes, docs/security.md): a token scoped to aggregates gets no record-level data.
   const released = [...RELEASE_TYPES].filter((t) => scopeAllows(principal, t, 'r'));
-  const allowed = (mode === 'identified' ? readableTypes(principal) : released).filter((t) => !NOT_STORED.has(t));
+  const allowed = (mode === 'identified' ? readableTypes(principal) : released).filter((t) => !NOT_EXPORTED.has(t));
   const inLevel = level === 'system' ? undefined : new Set(compartmentScope());
   if (!requested) {
     const types = allowed.filter((t) => !inLevel || inLevel.has(t)).sort();

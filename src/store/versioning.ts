@@ -10,6 +10,17 @@ export function nextInstant(previous: string | undefined): string {
   return new Date(Math.max(Date.now(), prev + 1)).toISOString();
 }
 
+/**
+ * An AuditEvent's `recorded` as a stored instant, or undefined when it is not one. Both stores
+ * keep it as the event's `meta.lastUpdated`, so `date`, `_lastUpdated`, `_since` and `_at` agree.
+ */
+export function recordedInstant(recorded: string | undefined): string | undefined {
+  const ms = recorded ? Date.parse(recorded) : Number.NaN;
+  if (Number.isNaN(ms)) return undefined;
+  const iso = new Date(ms).toISOString();
+  return /^\d{4}-/.test(iso) ? iso : undefined;
+}
+
 /** Throws a version conflict unless `ifMatchVersion` (when given) is the live version. */
 export function checkIfMatch(type: string, id: string, current: { version: number; deleted: unknown } | null | undefined, options: WriteOptions): void {
   if (options.ifMatchVersion === undefined) return;

@@ -2,7 +2,7 @@
  * The store contract: every Store implementation must pass these. A store's test file calls
  * `describeStoreContract(name, open)`; the MongoDB store runs the same cases.
  */
-import type { Patient, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Patient, Resource } from '@medplum/fhirtypes';
 import { type Store, VersionConflictError } from '../../src/store/port';
 import type { SearchPlan } from '../../src/search/plan';
 
@@ -203,6 +203,16 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       const n = await store.reindex({ batchSize: 3, onBatch: (d) => batches.push(d) });
       expect(n).toBe(6);
       expect(batches).toEqual([3, 6, 6]);
+    });
+
+    test("an AuditEvent's lastUpdated is its recorded instant, and history finds it there", async () => {
+      const recorded = '2026-03-04T05:06:07.089Z';
+      const event: AuditEvent = { resourceType: 'AuditEvent', recorded, type: { code: 'rest' }, agent: [], source: { observer: { display: 'test' } } };
+      const v = await store.unitOfWork((tx) => tx.appendAudit(event, 'org-a'));
+      expect(v.lastUpdated).toBe(recorded);
+      expect((await store.read('AuditEvent', v.id))?.resource?.meta?.lastUpdated).toBe(recorded);
+      const at = await store.history({ type: 'AuditEvent', since: recorded, count: 10 });
+      expect(at.entries.map((e) => e.id)).toEqual([v.id]);
     });
 
     test('ping answers', async () => {

@@ -45,6 +45,15 @@ describe.each([['search pages', false], ['raw pages', true]])('export access (%s
     expect(files.has('AuditEvent')).toBe(false);
   });
 
+  test('AuditEvents are never exported, even by a user who is also an auditor', async () => {
+    const both = t.as(['clinician', 'auditor'], A);
+    const refused = await both.get('/fhir/$export?_type=AuditEvent').set({ Prefer: 'respond-async', Accept: 'application/fhir+json' });
+    expect(refused.status).toBe(403);
+    const manifest = await waitForManifest(both, await kickOff(both));
+    expect(manifest.output.map((o) => o.type)).not.toContain('AuditEvent');
+    expect(manifest.output.map((o) => o.type)).toContain('Patient');
+  });
+
   test("Patient-level: org B's clinician gets B's client and compartment, with the Consent B holds", async () => {
     const clin = t.as(['clinician'], B);
     const files = await downloadAll(clin, await waitForManifest(clin, await kickOff(clin, '/fhir/Patient/$export')));

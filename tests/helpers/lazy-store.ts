@@ -27,7 +27,9 @@ export function lazyMongoStore(indexer: Indexer): Store {
   return new Proxy(target, {
     get(t, name: string | symbol) {
       if (name in t) return t[name as keyof typeof t];
-      if (name === 'then') return undefined;
+      // Optional members of the Store port the MongoDB store does not have: callers test for them
+      // (raw export pages, indicator queries → 501), so the stand-in must not invent them.
+      if (name === 'then' || name === 'exportPage' || name === 'reports') return undefined;
       return async (...args: unknown[]) => {
         const store = (await opened) as unknown as Record<string | symbol, (...a: unknown[]) => unknown>;
         return store[name]!(...args);

@@ -148,8 +148,8 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
     auditChain: (afterSeq, limit) => committed.auditChain(afterSeq, limit),
     auditHead: () => committed.auditHead(),
     async purge() {
-      // Deleted documents are gone from queries at once; WiredTiger reuses their space. Reclaiming the
-      // files (compact) and ageing out backups are operational steps: see docs/operations.md.
+      // Deleted documents are gone from queries at once; WiredTiger reuses their space. The oplog
+      // window, compact and ageing out backups are operational steps: docs/operations.md, "Erasure on MongoDB".
     },
     reindex: (opts = {}) => reindexInBatches((after, size) => unitOfWork((tx) => (tx as MongoTx).reindexAfter(after, size)), opts),
     claimJobs: (queue, opts) => claimJobs(c.jobs, queue, opts),

@@ -57,8 +57,10 @@ export function resourceQueries(resources: Collection<ResourceDoc>, session: Ses
 /** History: versions newest first, the version current at `at`, visibility on the current row. */
 export async function historyPipeline(q: HistoryQuery, resolve: ReturnType<typeof resolverOf>): Promise<Record<string, unknown>[]> {
   const base: Filter = {};
-  if (q.type) base.type = q.type;
-  if (q.id) base.id = q.id;
+  // One resource's history goes through the rk index (resource_seq), not every version of its type.
+  if (q.type && q.id) base.rk = `${q.type}/${q.id}`;
+  else if (q.type) base.type = q.type;
+  else if (q.id) base.id = q.id;
   const stages: Record<string, unknown>[] = [];
   if (q.at) {
     // The newest version written at or before `at`, per resource.

@@ -4,7 +4,7 @@
  * concurrent writing units conflict, so one of them is retried on a fresh snapshot, and units
  * of work are serialisable as the port promises (If-Match, conditional create, the audit chain).
  */
-import { checkIfMatch, dropUndefined, nextInstant, nextVersion } from '../versioning';
+import { checkIfMatch, dropUndefined, nextInstant, nextVersion, recordedInstant } from '../versioning';
 import { newTimeOrderedId } from '../time-ordered-id';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { GENESIS_HASH, linkHash } from '../../audit/chain';
@@ -64,13 +64,14 @@ export class MongoTx extends MongoReader implements StoreTx {
   }
 
   /** put, also returning the exact JSON stored (the audit chain hashes it). */
-  private async putContent(resource: Resource & { id: string }, options: WriteOptions): Promise<{ version: StoredVersion; content: string }> {
+  /** put, also returning the exact JSON stored; `lastUpdated` replaces now (an AuditEvent's recorded instant). */
+  private async putContent(resource: Resource & { id: string }, options: WriteOptions, lastUpdated?: string): Promise<{ version: StoredVersion; content: string }> {
     // The sequence number first: a unit whose snapshot is stale conflicts here, before it reads.
     const seq = await this.nextSeq();
     const type = resource.resourceType;
     const current = await this.current(type, resource.id);
     checkIfMatch(type, resource.id, current, options);
-    const meta = nextVersion(current ?? undefined, options);
+    const meta = { ...nextVersion(current ?? undefined, options), ...(lastUpdated ? { lastUpdated } : {}) };
     const stored = { ...resource, meta: { ...resource.meta, versionId: meta.versionId, lastUpdated: meta.lastUpdated } } as Resource;
     const version = dropUndefined<StoredVersion>({ type, id: resource.id, resource: stored, ...meta });
     const content = JSON.stringify(stored);
@@ -119,7 +120,7 @@ export class MongoTx extends MongoReader implements StoreTx {
   }
 
   async appendAudit(event: AuditEvent, custodian?: string): Promise<StoredVersion> {
-    const { version, content } = await this.putContent({ ...event, id: newTimeOrderedId() }, { custodian, method: 'POST' });
+    const { version, content } = await this.putContent({ ...event, id: newTimeOrderedId() }, { custodian, method: 'POST' }, recordedInstant(event.recorded));
     const head = await this.c.counters.findOne({ _id: 'audit_head' }, { session: this.session });
     const prevHash = head?.hash ?? GENESIS_HASH;
     const seq = (head?.seq ?? 0) + 1;

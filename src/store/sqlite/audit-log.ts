@@ -15,7 +15,7 @@ import { decodeCursor, encodeCursor } from '../cursor';
 import { type VersionRow, rowToVersion } from './rows';
 import type { Statements } from './statements';
 import type { Sql } from './predicate-sql';
-import { ESTIMATE_CAP, afterCursor, storedInstant } from './search-sql';
+import { ESTIMATE_CAP, afterCursor } from './search-sql';
 import type { Indexer } from './tx';
 import type { Resource } from '@medplum/fhirtypes';
 import type Database from 'better-sqlite3';
@@ -288,7 +288,3 @@ export function rewriteAuditKeys(db: Database.Database, indexer: Indexer, afterS
   return { lastRid: last, count: rows.length };
 }
 
-/** An event's `recorded` as the store's instant format, or undefined when it is not an instant. */
-export function recordedInstant(recorded: string | undefined): string | undefined {
-  return recorded ? storedInstant(Date.parse(recorded)) : undefined;
-}

@@ -1,5 +1,5 @@
 /** Writes inside a unit of work on the embedded store's write connection. */
-import { checkIfMatch, dropUndefined, nextInstant, nextVersion } from '../versioning';
+import { checkIfMatch, dropUndefined, nextInstant, nextVersion, recordedInstant } from '../versioning';
 import { enqueueJob } from './jobs';
 import type Database from 'better-sqlite3';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
@@ -9,7 +9,7 @@ import { type Job, type PseudonymKind, type StoreTx, type StoredVersion, type Wr
 import type { IndexRows } from '../../search/index-rows';
 import { IndexWriter } from './index-write';
 import { SqliteReader } from './reader';
-import { AUDIT, auditKeyWriter, recordedInstant, rewriteAuditKeys } from './audit-log';
+import { AUDIT, auditKeyWriter, rewriteAuditKeys } from './audit-log';
 
 /** Computes a resource's search index rows (see src/search/extract.ts). */
 export type Indexer = (resource: Resource) => IndexRows;
