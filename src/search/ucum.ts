@@ -29,10 +29,10 @@ const DIMENSIONS: [string, [string, number][]][] = [
     'g/L',
     [['g/L', 1], ['g/dL', 10], ['mg/dL', 1e-2], ['mg/L', 1e-3], ['ug/mL', 1e-3], ['ug/L', 1e-6], ['ng/mL', 1e-6]],
   ],
-  // Annotations such as {copies} are unity in UCUM, so viral loads compare with plain counts per volume.
+  // Counts per volume; annotated units ({copies}/mL, {cells}/uL) reach these through withoutAnnotations.
   [
     '/L',
-    [['/L', 1], ['/mL', 1e3], ['{copies}/mL', 1e3], ['/uL', 1e6], ['10*3/uL', 1e9], ['10*6/uL', 1e12], ['10*9/L', 1e9], ['10*12/L', 1e12]],
+    [['/L', 1], ['/mL', 1e3], ['/uL', 1e6], ['10*3/uL', 1e9], ['10*6/uL', 1e12], ['10*9/L', 1e9], ['10*12/L', 1e12]],
   ],
   ['mol/L', [['mol/L', 1], ['mmol/L', 1e-3], ['umol/L', 1e-6], ['nmol/L', 1e-9]]],
   ['m', [['km', 1e3], ['m', 1], ['cm', 1e-2], ['mm', 1e-3], ['[in_i]', 0.0254]]],
@@ -50,9 +50,17 @@ for (const [canonical, units] of DIMENSIONS) {
  * Callers check that the system is UCUM (http://hl7.org/fhir/R4/search.html#quantity).
  */
 export function toCanonical(value: number, code: string): { value: number; code: string } | undefined {
-  const unit = UNITS.get(code);
+  const unit = UNITS.get(code) ?? UNITS.get(withoutAnnotations(code));
   if (!unit || !Number.isFinite(value)) return undefined;
   return { value: roundSignificant(value * unit.factor), code: unit.canonical };
+}
+
+/**
+ * The code without its curly-brace annotations, which UCUM defines as unity (`{copies}/mL` is
+ * `/mL`: https://ucum.org/ucum, §12 "curly braces").
+ */
+function withoutAnnotations(code: string): string {
+  return code.replace(/\{[^{}]*\}/g, '');
 }
 
 // Binary floating point turns 0.1 * 3 into 0.30000000000000004; equality searches need the decimal value.

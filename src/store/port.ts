@@ -63,8 +63,11 @@ export interface HistoryQuery {
   id?: string;
   /** Only versions written at or after this instant. */
   since?: string;
-  /** Only the version current at this instant (per resource). */
-  at?: string;
+  /**
+   * Only the versions current at some point during [low, high) (http://hl7.org/fhir/R4/http.html#history,
+   * `_at`): per resource, the one current at `low` and any written after it and before `high`.
+   */
+  at?: { low: string; high: string };
   count: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;

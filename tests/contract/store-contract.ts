@@ -134,8 +134,15 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect((await store.history({ count: 10 })).total).toBe(3);
       expect((await store.history({ type: 'Patient', count: 10 })).total).toBe(2);
       expect((await store.history({ since: mid, count: 10 })).entries.map((e) => e.type)).toEqual(['Patient', 'Organization']);
-      const at = await store.history({ type: 'Patient', at: mid, count: 10 });
+      const instant = { low: mid, high: new Date(Date.parse(mid) + 1).toISOString() };
+      const at = await store.history({ type: 'Patient', at: instant, count: 10 });
       expect(at.entries.map((e) => e.versionId)).toEqual(['1']);
+      // A period: every version current at some point in it (here both, and the Organization written inside it).
+      const period = { low: mid, high: new Date(Date.now() + 60_000).toISOString() };
+      expect((await store.history({ type: 'Patient', at: period, count: 10 })).entries.map((e) => e.versionId)).toEqual(['2', '1']);
+      expect((await store.history({ at: period, count: 10 })).total).toBe(3);
+      const before = { low: '2000-01-01T00:00:00.000Z', high: '2000-01-02T00:00:00.000Z' };
+      expect((await store.history({ at: before, count: 10 })).total).toBe(0);
       const p1 = await store.history({ count: 2 });
       expect(p1.entries).toHaveLength(2);
       const p2 = await store.history({ count: 2, cursor: p1.nextCursor });

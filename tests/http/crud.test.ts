@@ -221,6 +221,8 @@ describe('delete and history', () => {
     expect(h.status).toBe(200);
     expect(h.body).toMatchObject({ resourceType: 'Bundle', type: 'history', total: 3 });
     expect(h.body.entry.map((e: { request: { method: string } }) => e.request.method)).toEqual(['DELETE', 'PUT', 'POST']);
+    // Each entry's status is what that interaction answered.
+    expect(h.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['200 OK', '200 OK', '201 Created']);
     expect(h.body.entry[0].resource).toBeUndefined();
     expect(h.body.entry[2].resource.status).toBe('final');
     expect((await t.http.get(`/fhir/Observation/${id}/_history/2`)).body.status).toBe('amended');
@@ -255,5 +257,22 @@ describe('delete and history', () => {
     expect(at.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([first.body.id]);
     expect((await t.http.get('/fhir/_history?_since=yesterday')).status).toBe(400);
     expect((await t.http.get('/fhir/Observation/nope/_history')).status).toBe(404);
+  });
+
+  test('_at with a date is the whole period: every version current at some point in it', async () => {
+    const created = await createObs();
+    const id = created.body.id as string;
+    for (const value of [41, 42]) {
+      const res = await t.http.put(`/fhir/Observation/${id}`).set('Content-Type', FHIR_JSON).send(JSON.stringify({ ...obs, id, valueQuantity: { value, unit: 'copies/mL' } }));
+      expect(res.status).toBe(200);
+    }
+    const versions = async (at: string) =>
+      ((await t.http.get(`/fhir/Observation/${id}/_history?_at=${encodeURIComponent(at)}`)).body.entry ?? []).map((e: { resource: { meta: { versionId: string } } }) => e.resource.meta.versionId);
+    const today = (created.body.meta.lastUpdated as string).slice(0, 10);
+    expect(await versions(today)).toEqual(['3', '2', '1']);
+    expect(await versions(today.slice(0, 7))).toEqual(['3', '2', '1']);
+    expect(await versions('2000-01-01')).toEqual([]);
+    // A whole year later: only the version still current then.
+    expect(await versions(String(new Date().getUTCFullYear() + 1))).toEqual(['3']);
   });
 });

@@ -1,5 +1,5 @@
 /** metadata, health endpoints and request logging. */
-import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+import { BASE, FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
 import { SUPPORTED_TYPES } from '../../src/fhir/resource-types';
 
 let t: TestApp;
@@ -70,4 +70,33 @@ test('SearchParameter and OperationDefinition are readable and searchable, read-
   expect(meta.body.rest[0].operation).toContainEqual({ name: 'everything', definition: op.body.url });
   expect((await t.http.post('/fhir/SearchParameter').set('Content-Type', FHIR_JSON).send('{"resourceType":"SearchParameter"}')).status).toBe(405);
   expect((await t.http.get('/fhir/$nothing')).status).toBe(404);
+});
+
+test('SearchParameter and OperationDefinition searches page like any search, with _summary, _elements and unknown parameters reported', async () => {
+  const seen: string[] = [];
+  let url: string | undefined = '/fhir/SearchParameter?base=Observation&_count=7';
+  let total = 0;
+  while (url) {
+    const page = await t.http.get(url);
+    expect(page.status).toBe(200);
+    total = page.body.total;
+    expect(page.body.link[0]).toMatchObject({ relation: 'self' });
+    expect(page.body.link[0].url).toContain('base=Observation');
+    seen.push(...(page.body.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id));
+    const next = page.body.link.find((l: { relation: string }) => l.relation === 'next')?.url as string | undefined;
+    url = next?.slice(BASE.length - '/fhir'.length);
+  }
+  expect(total).toBeGreaterThan(20);
+  expect(seen).toHaveLength(total);
+  expect(new Set(seen).size).toBe(total);
+  const count = await t.http.get('/fhir/OperationDefinition?_summary=count');
+  expect(count.body.total).toBeGreaterThan(0);
+  expect(count.body.entry).toBeUndefined();
+  const slim = await t.http.get('/fhir/SearchParameter?code=code&base=Observation&_elements=url');
+  expect(Object.keys(slim.body.entry[0].resource).sort()).toEqual(expect.arrayContaining(['id', 'resourceType', 'url']));
+  expect(slim.body.entry[0].resource.expression).toBeUndefined();
+  const lenient = await t.http.get('/fhir/SearchParameter?code=code&nonsense=1');
+  expect(lenient.status).toBe(200);
+  expect(lenient.body.entry.at(-1)).toMatchObject({ search: { mode: 'outcome' } });
+  expect((await t.http.get('/fhir/SearchParameter?nonsense=1').set('Prefer', 'handling=strict')).status).toBe(400);
 });

@@ -124,6 +124,15 @@ describe('what is recorded', () => {
     }
   });
 
+  test('a system search without _type leaves AuditEvents out, for an auditor too', async () => {
+    for (const roles of [['auditor'], ['auditor', 'admin']] as const) {
+      const res = await t.as([...roles]).get('/fhir?_lastUpdated=gt2000-01-01&_count=1000');
+      expect({ roles, status: res.status }).toEqual({ roles, status: 200 });
+      expect((res.body.entry ?? []).filter((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'AuditEvent')).toEqual([]);
+    }
+    expect((await t.as(['auditor']).get('/fhir?_type=AuditEvent&_count=1')).body.entry).toHaveLength(1);
+  });
+
   test('_revinclude=* does not reach the events that name a resource', async () => {
     const org = await t.http.post('/fhir/Organization').set('Content-Type', FHIR_JSON).send('{"resourceType":"Organization","name":"Named by events"}');
     expect((await events(t, `&entity=Organization/${org.body.id}`)).length).toBeGreaterThan(0);

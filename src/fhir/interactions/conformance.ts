@@ -1,11 +1,14 @@
 /**
  * The server's own definitional resources (SearchParameter, OperationDefinition) are served
  * from memory: they come from the code, so they cannot drift from it and need no storage.
- * Read and a small search (_id, url, code, base, type, name, _count) are supported.
+ * Read and a small search (_id, url, code, base, type, name; paged, with _summary and _elements).
  */
-import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { FhirContext, FhirRequest, FhirResponse } from '../context';
-import { badRequest, notFound } from '../outcome';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { FhirContext, FhirRequest, FhirResponse, QueryPairs } from '../context';
+import { badRequest, issue, notFound, outcome } from '../outcome';
+import { applyShape, readShape } from '../present';
+import { pageLinks } from '../links';
+import { strictHandling } from '../respond';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../search/parse';
 import { splitOr } from '../../search/parse-values';
 
@@ -31,28 +34,61 @@ export function readConformance(ctx: FhirContext, type: string, id: string): Fhi
   return { status: 200, body: found };
 }
 
-/** GET SearchParameter?… and OperationDefinition?… over the in-memory definitions. */
+/** Parameters that shape or page the result rather than filter it. */
+const RESULT_PARAMETERS = new Set(['_count', '_cursor', '_summary', '_elements', '_format']);
+
+/**
+ * GET SearchParameter?… and OperationDefinition?… over the in-memory definitions, paged like every
+ * search (http://hl7.org/fhir/R4/http.html#paging; the list is fixed, so the cursor is an offset).
+ * Unknown parameters are ignored and reported, or refused under `Prefer: handling=strict`.
+ */
 export function searchConformance(ctx: FhirContext, req: FhirRequest, type: string): FhirResponse {
+  const shape = readShape(req.query);
   let count = DEFAULT_COUNT;
+  let offset = 0;
   let all = resources(ctx, type) as unknown as Record<string, unknown>[];
+  const used: QueryPairs = [];
+  const ignored: string[] = [];
   for (const [name, value] of req.query) {
     if (name === '_count') {
       if (!/^\d{1,7}$/.test(value)) throw badRequest('_count must be a whole number', '_count');
       count = Math.min(Number(value), MAX_COUNT);
+    } else if (name === '_cursor') {
+      if (!/^\d{1,7}$/.test(value)) throw badRequest('Invalid paging cursor', '_cursor');
+      offset = Number(value);
       continue;
+    } else if (!RESULT_PARAMETERS.has(name)) {
+      const filter = FILTERS[name];
+      if (!filter) {
+        if (strictHandling(req)) throw badRequest(`${type} supports only ${Object.keys(FILTERS).join(', ')}`, name);
+        ignored.push(name);
+        continue;
+      }
+      const alternatives = splitOr(value);
+      all = all.filter((r) => alternatives.some((v) => filter(r, v)));
     }
-    const filter = FILTERS[name];
-    if (!filter) throw badRequest(`${type} supports only ${Object.keys(FILTERS).join(', ')} and _count`, name);
-    const alternatives = splitOr(value);
-    all = all.filter((r) => alternatives.some((v) => filter(r, v)));
+    used.push([name, value]);
   }
   const base = ctx.config.baseUrl;
+  const page = shape.summary === 'count' ? [] : all.slice(offset, offset + count);
+  const more = shape.summary !== 'count' && offset + count < all.length;
+  const entry: BundleEntry[] = page.map((r) => ({
+    fullUrl: `${base}/${type}/${String(r.id)}`,
+    resource: applyShape(r as unknown as Resource, shape),
+    search: { mode: 'match' },
+  }));
+  if (ignored.length) {
+    entry.push({
+      resource: outcome(...ignored.map((name) => issue('not-supported', `Search parameter "${name}" is not supported and was ignored`, name, 'warning'))),
+      search: { mode: 'outcome' },
+    });
+  }
   const bundle: Bundle = {
     resourceType: 'Bundle',
     type: 'searchset',
     total: all.length,
-    link: [{ relation: 'self', url: `${base}/${type}` }],
-    entry: all.slice(0, count).map((r) => ({ fullUrl: `${base}/${type}/${String(r.id)}`, resource: r as unknown as Resource, search: { mode: 'match' } })),
+    link: pageLinks(`${base}/${type}`, used, more ? String(offset + count) : undefined),
+    ...(entry.length ? { entry } : {}),
   };
   return { status: 200, body: bundle };
 }

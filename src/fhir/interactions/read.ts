@@ -67,12 +67,13 @@ export async function vread(ctx: FhirContext, req: FhirRequest, type: string, id
   return { status: 200, headers: versionHeaders(v), body: applyShape(v.resource, readShape(req.query)) };
 }
 
-function instantParam(query: QueryPairs, name: string): string | undefined {
+/** The instant range a `_since`/`_at` value stands for (`2026-11` is the whole month), or undefined when absent. */
+function instantParam(query: QueryPairs, name: string): { low: string; high: string } | undefined {
   const raw = queryValues(query, name)[0];
   if (raw === undefined) return undefined;
   const range = parseDateRange(raw);
   if (!range) throw badRequest(`${name} must be a FHIR instant, got "${raw}"`, name);
-  return range.low;
+  return range;
 }
 
 /** History entry for one version: request and response as the spec lists them. */
@@ -81,7 +82,8 @@ function historyEntry(base: string, v: StoredVersion): BundleEntry {
     fullUrl: `${base}/${v.type}/${v.id}`,
     request: { method: v.method, url: v.method === 'POST' ? v.type : `${v.type}/${v.id}` },
     response: {
-      status: v.deleted ? '204 No Content' : v.method === 'POST' ? '201 Created' : '200 OK',
+      // What the interaction answered: a DELETE gets 200 with an OperationOutcome here.
+      status: v.method === 'POST' && !v.deleted ? '201 Created' : '200 OK',
       etag: `W/"${v.versionId}"`,
       lastModified: v.lastUpdated,
       location: versionUrl(base, v),
@@ -133,7 +135,8 @@ export async function history(ctx: FhirContext, req: FhirRequest, type?: string,
   const page = await ctx.store.history({
     type,
     id,
-    since: instantParam(req.query, '_since'),
+    since: instantParam(req.query, '_since')?.low,
+    // Versions current at some point during the value's period (a date is a whole day).
     at: instantParam(req.query, '_at'),
     count,
     cursor: queryValues(req.query, '_cursor')[0],

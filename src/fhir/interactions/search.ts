@@ -84,9 +84,12 @@ function typesParam(req: FhirRequest, fallback: string[]): string[] {
   return types;
 }
 
-/** GET [base]?_type=… (system search). */
+/**
+ * GET [base]?_type=… (system search). Without `_type` it covers every type the caller may read
+ * except AuditEvent, which is searched on its own (src/search/parse.ts).
+ */
 export function systemSearch(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
-  const types = typesParam(req, readableTypes(principalOf(req)).filter((t) => SUPPORTED_TYPES.includes(t)));
+  const types = typesParam(req, readableTypes(principalOf(req)).filter((t) => SUPPORTED_TYPES.includes(t) && t !== 'AuditEvent'));
   return searchBundle(ctx, req, { types, path: '' }, req.query);
 }
 

@@ -63,9 +63,22 @@ export async function historyPipeline(q: HistoryQuery, resolve: ReturnType<typeo
   else if (q.id) base.id = q.id;
   const stages: Record<string, unknown>[] = [];
   if (q.at) {
-    // The newest version written at or before `at`, per resource.
-    stages.push({ $match: { ...base, lastUpdated: { $lte: q.at } } }, { $sort: { seq: -1 } }, { $group: { _id: '$rk', doc: { $first: '$$ROOT' } } }, { $replaceRoot: { newRoot: '$doc' } });
-    if (q.since) stages.push({ $match: { lastUpdated: { $gte: q.since } } });
+    // A version is current from its own write until the next one: it overlaps [low, high) when it
+    // was written before `high` and no later version of the resource was written by `low`.
+    const { low, high } = q.at;
+    stages.push(
+      { $match: { ...base, lastUpdated: { $lt: high, ...(q.since ? { $gte: q.since } : {}) } } },
+      {
+        $lookup: {
+          from: COLLECTIONS.versions,
+          let: { rk: '$rk', seq: '$seq' },
+          pipeline: [{ $match: { $expr: { $and: [{ $eq: ['$rk', '$$rk'] }, { $gt: ['$seq', '$$seq'] }, { $lte: ['$lastUpdated', low] }] } } }, { $limit: 1 }, { $project: { _id: 1 } }],
+          as: 'superseded',
+        },
+      },
+      { $match: { superseded: { $size: 0 } } },
+      { $project: { superseded: 0 } },
+    );
   } else {
     stages.push({ $match: q.since ? { ...base, lastUpdated: { $gte: q.since } } : base });
   }

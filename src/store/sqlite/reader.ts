@@ -59,9 +59,10 @@ export class SqliteReader implements StoreReader {
     if (q.id) (where.push('v.id = ?'), args.push(q.id));
     if (q.since) (where.push('v.last_updated >= ?'), args.push(q.since));
     if (q.at) {
-      // The version current at `at`: the newest one written at or before it, per resource.
-      where.push(`v.seq IN (SELECT MAX(seq) FROM versions WHERE last_updated <= ?${q.type ? ' AND type = ?' : ''}${q.id ? ' AND id = ?' : ''} GROUP BY type, id)`);
-      args.push(q.at, ...(q.type ? [q.type] : []), ...(q.id ? [q.id] : []));
+      // A version is current from its own write until the next one: it overlaps [low, high) when it
+      // was written before `high` and no later version of the resource was written by `low`.
+      where.push('v.last_updated < ? AND NOT EXISTS (SELECT 1 FROM versions n WHERE n.type = v.type AND n.id = v.id AND n.seq > v.seq AND n.last_updated <= ?)');
+      args.push(q.at.high, q.at.low);
     }
     if (q.visibility?.length) {
       const test = historyVisibility(q.type, q.visibility);
