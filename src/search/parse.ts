@@ -3,6 +3,7 @@
  * the parameter registry. Unknown parameters are reported, never silently widened into matches:
  * strict handling and conditional interactions reject them.
  */
+import { assertAuditSearchable } from './audit-rules';
 import type { QueryPairs } from '../fhir/context';
 import { badRequest } from '../fhir/outcome';
 import { isSupportedType } from '../fhir/resource-types';
@@ -237,6 +238,7 @@ export function parseSearch(registry: SearchRegistry, types: string[], query: Qu
       ignored.push(name);
     }
   }
+  assertAuditSearchable(plan);
   return { plan, used, ignored };
 }
 
