@@ -5,7 +5,8 @@
  * - resource ids and references become per-export keyed hashes (links inside one export hold,
  *   nothing links to the source or to another export), except sites and knowledge;
  * - narrative and free text go (text, note, comment, description, display, names of people, string
- *   answers and values, attachments, contained resources, extensions but the key-population code);
+ *   answers and values, attachments, contained resources, extensions but the key-population code),
+ *   and so does every element whose FHIR type is free text or identifying (REMOVED_TYPES), by type;
  * - dates are shifted per client or cut to the month (./dates.ts); a birth date keeps its year only;
  * - small sites are generalised (./sites.ts).
  * Rules follow the safe-harbour idea of removing direct identifiers and generalising quasi-identifiers
@@ -18,6 +19,7 @@ import { KEY_POPULATION_EXTENSION } from '../privacy/operations';
 import { clientShiftDays, dateRule, isFhirDate } from './dates';
 import type { DateHandling } from './job';
 import { SITE_TYPES, siteRef } from './sites';
+import { elementType } from './element-types';
 
 /** Identifier.system of the per-export client token. */
 export const EXPORT_TOKEN_SYSTEM = 'https://linkcare.example.org/fhir/sid/export-client-token';
@@ -46,6 +48,33 @@ const DIRECTORY_ONLY: ReadonlySet<string> = new Set(['name', 'address']);
 
 /** Address parts that stay on a site: nothing finer than a district. */
 const ADDRESS_PARTS = ['use', 'type', 'city', 'district', 'state', 'country'];
+
+/**
+ * Element types that are free text or identify someone, dropped wherever they occur outside site
+ * directory entries, whatever the element is called (element-types.ts): `Condition.onsetString`,
+ * `Task.input.valueHumanName`, `Specimen.accessionIdentifier`… (string covers markdown too).
+ */
+const REMOVED_TYPES: ReadonlySet<string> = new Set([
+  'string', 'HumanName', 'ContactPoint', 'Address', 'Identifier', 'Attachment', 'Annotation', 'Signature', 'base64Binary',
+  'Narrative', 'xhtml',
+]);
+
+/** Token-like types that are dropped as the value of a choice (`Task.input.valueCode` can hold any word). */
+const REMOVED_VALUE_TYPES: ReadonlySet<string> = new Set(['code', 'id', 'oid', 'uuid', 'uri', 'url', 'canonical']);
+
+/** Strings that stay: units of quantities and code system versions say nothing about anyone. */
+function keptString(parent: string, prop: string): boolean {
+  return prop === 'unit' || (parent === 'Coding' && prop === 'version');
+}
+
+/** True when the element `prop` of a `parent` element must go because of its FHIR type. */
+function removedByType(parent: string | undefined, prop: string): boolean {
+  if (!parent) return false;
+  const type = elementType(parent, prop);
+  if (!type) return false;
+  if (REMOVED_TYPES.has(type)) return !(type === 'string' && keptString(parent, prop));
+  return prop.startsWith('value') && REMOVED_VALUE_TYPES.has(type);
+}
 
 /** Strings under these keys are codes or ids, never dates, even when they look like one. */
 const NOT_DATES: ReadonlySet<string> = new Set(['id', 'code', 'system', 'version', 'unit', 'reference', 'value']);
@@ -111,10 +140,13 @@ function keyPopulationOnly(extensions: unknown): unknown[] | undefined {
   return kept.length ? kept : undefined;
 }
 
-/** Walks one JSON value, applying the rules; undefined means "leave the element out". */
-function scrub(value: unknown, key: string, directory: boolean, date: (v: string) => string, c: DeidentifyContext): unknown {
+/**
+ * Walks one JSON value, applying the rules; undefined means "leave the element out". `def` is the
+ * value's FHIR type (`Condition`, `Task_Input`, `Reference`…) when the schema knows it.
+ */
+function scrub(value: unknown, key: string, directory: boolean, date: (v: string) => string, c: DeidentifyContext, def?: string): unknown {
   if (Array.isArray(value)) {
-    const out = value.map((v) => scrub(v, key, directory, date, c)).filter((v) => v !== undefined);
+    const out = value.map((v) => scrub(v, key, directory, date, c, def)).filter((v) => v !== undefined);
     return out.length ? out : undefined;
   }
   if (typeof value === 'string') return !NOT_DATES.has(key) && isFhirDate(value) ? date(value) : value;
@@ -123,23 +155,26 @@ function scrub(value: unknown, key: string, directory: boolean, date: (v: string
   if (typeof obj.reference === 'string') {
     const mapped = mapReference(obj.reference, c);
     if (mapped === SMALL_SITE) return { ...SMALL_SITE };
-    const rest = scrubObject({ ...obj, reference: undefined }, directory, date, c);
+    const rest = scrubObject({ ...obj, reference: undefined }, directory, date, c, def);
     const out = { ...(rest as object), ...(mapped ? { reference: mapped } : {}) };
     return Object.keys(out).length ? out : undefined;
   }
-  return scrubObject(obj, directory, date, c);
+  return scrubObject(obj, directory, date, c, def);
 }
 
-function scrubObject(obj: Record<string, unknown>, directory: boolean, date: (v: string) => string, c: DeidentifyContext): unknown {
+function scrubObject(obj: Record<string, unknown>, directory: boolean, date: (v: string) => string, c: DeidentifyContext, def?: string): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
     if (v === undefined || REMOVED.has(k)) continue;
     if (DIRECTORY_ONLY.has(k) && !directory) continue;
+    // Site directory entries are public (their names and coarse addresses are the point of them).
+    if (!directory && removedByType(def, k)) continue;
     if (c.dates === 'month' && INSTANTS.has(k)) continue;
+    const childDef = def ? elementType(def, k) : undefined;
     let x: unknown;
     if (k === 'extension') x = keyPopulationOnly(v);
-    else if (k === 'address') x = scrub(coarseAddress(v), k, directory, date, c);
-    else x = scrub(v, k, directory, date, c);
+    else if (k === 'address') x = scrub(coarseAddress(v), k, directory, date, c, childDef);
+    else x = scrub(v, k, directory, date, c, childDef);
     if (x !== undefined) out[k] = x;
   }
   return Object.keys(out).length ? out : undefined;
@@ -174,7 +209,7 @@ export function deidentify(v: StoredVersion, c: DeidentifyContext): Resource | u
   const source = v.type === 'Patient' ? patientBody(v.resource as unknown as Record<string, unknown>) : (v.resource as unknown as Record<string, unknown>);
   const { resourceType: _type, id: _id, ...rest } = source;
   // A year stays a year under both rules, so the birth year survives as cut above.
-  const body = (scrubObject(rest, directory, date, c) ?? {}) as Record<string, unknown>;
+  const body = (scrubObject(rest, directory, date, c, v.type) ?? {}) as Record<string, unknown>;
   const id = directory || KEPT_ID_TYPES.has(v.type) ? v.id : pseudoIdIn(c, v.type, v.id);
   const out: Record<string, unknown> = { resourceType: v.type, id, ...body };
   if (v.type === 'Patient') out.identifier = [{ system: EXPORT_TOKEN_SYSTEM, value: clientToken(c.key, v.id) }];

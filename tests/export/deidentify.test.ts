@@ -103,3 +103,57 @@ describe('de-identified export (reporting)', () => {
     expect(job!.payload).not.toHaveProperty('secret');
   });
 });
+
+describe('de-identified export: free text and identifiers go by their FHIR type, whatever the element is called', () => {
+  let t: ExportApp;
+  beforeAll(async () => {
+    t = startExportApp({ options: { smallSiteClients: 1 } });
+    const clin = t.as(['clinician'], BIG);
+    await organization(t.as(['admin'], BIG), BIG);
+    const c = await client(clin, { managingOrganization: { reference: `Organization/${BIG}` } });
+    const subject = { reference: `Patient/${c.id}` };
+    const writes = [
+      {
+        resourceType: 'Task', status: 'requested', intent: 'order', for: subject,
+        code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'approve' }] },
+        input: [
+          { type: { text: 'phone' }, valueContactPoint: { system: 'phone', value: '+254700111222' } },
+          { type: { text: 'name' }, valueHumanName: { text: 'Wanjiru Kamau', family: 'Kamau' } },
+          { type: { text: 'home' }, valueAddress: { line: ['House 12, Mathare North'], city: 'Nairobi' } },
+          { type: { text: 'id' }, valueIdentifier: { system: 'https://example.org/nid', value: 'NID-12345678' } },
+          { type: { text: 'word' }, valueCode: 'Wanjiru-Kamau' },
+          { type: { text: 'count' }, valueQuantity: { value: 3, unit: 'visits' } },
+        ],
+      },
+      {
+        resourceType: 'Condition', subject, onsetString: 'after an assault near the station',
+        code: { coding: [{ system: 'http://snomed.info/sct', code: '86406008' }] },
+        abatementString: 'when she moved to Kisumu',
+      },
+      {
+        resourceType: 'Specimen', subject, accessionIdentifier: { system: 'https://lab.example.org', value: 'LAB-998877' },
+        type: { coding: [{ system: 'http://snomed.info/sct', code: '119297000' }] },
+      },
+    ];
+    for (const body of writes) {
+      const res = await clin.post(`/fhir/${body.resourceType}`).send(body);
+      if (res.status !== 201) throw new Error(`${body.resourceType}: ${res.status} ${res.text}`);
+    }
+  });
+  afterAll(() => t.close());
+
+  test('contact points, names, addresses, identifiers, token choices and *String elements are dropped; codes and quantities stay', async () => {
+    const rep = t.as(['reporting'], 'ministry');
+    const manifest = await waitForManifest(rep, await kickOff(rep, '/fhir/$export?_type=Task,Condition,Specimen'));
+    const text = await rawOutput(rep, manifest);
+    for (const leak of ['+254700111222', 'Wanjiru', 'Kamau', 'Mathare', 'Nairobi', 'NID-12345678', 'assault', 'Kisumu', 'LAB-998877']) {
+      expect({ leak, found: text.includes(leak) }).toEqual({ leak, found: false });
+    }
+    const files = await downloadAll(rep, manifest);
+    const task = files.get('Task')![0] as { status: string; input: { valueQuantity?: { value: number; unit: string } }[] };
+    expect(task.status).toBe('requested');
+    expect(task.input.map((i) => i.valueQuantity).filter(Boolean)).toEqual([{ value: 3, unit: 'visits' }]);
+    expect((files.get('Condition')![0] as { code: { coding: { code: string }[] } }).code.coding[0]!.code).toBe('86406008');
+    expect((files.get('Specimen')![0] as { type: { coding: { code: string }[] } }).type.coding[0]!.code).toBe('119297000');
+  });
+});
