@@ -18,7 +18,6 @@ import { SHARED_CATEGORIES, categoryOf, rolesAllow } from './categories';
 
 const TASK_OWNER: ParamRef = { base: 'Task', code: 'owner', type: 'reference' };
 const TASK_FOCUS: ParamRef = { base: 'Task', code: 'focus', type: 'reference' };
-const TASK_SUBJECT: ParamRef = { base: 'Task', code: 'subject', type: 'reference' };
 const TASK_STATUS: ParamRef = { base: 'Task', code: 'status', type: 'token' };
 const TASK_CODE: ParamRef = { base: 'Task', code: 'code', type: 'token' };
 /** http://hl7.org/fhir/R4/codesystem-task-code.html (the system src/referrals/task.ts recognises). */
@@ -28,8 +27,10 @@ const TASK_CODE_SYSTEM = 'http://hl7.org/fhir/CodeSystem/task-code';
 const NOT_DRAFT: Predicate = { kind: 'not', inner: { kind: 'param', param: TASK_STATUS, values: [{ type: 'token', token: { code: 'draft' } }] } };
 /**
  * A referral Task (code fulfill, system task-code or none, as src/referrals/task.ts isReferral):
- * only referrals open their ServiceRequest and client, because only for them the referral rule
- * checked that the focus is the requester's own and the client consented to the owner.
+ * only referrals open their ServiceRequest to the owner, because only for them the referral rule
+ * checked that the focus is the requester's own. The client's Patient is never opened by a
+ * referral itself: the owner sees it through the client's consent (which sending required) or
+ * an enrolment, so a withdrawal takes effect at once.
  */
 const REFERRAL: Predicate = {
   kind: 'param',
@@ -84,11 +85,11 @@ function baseRules(principal: Principal): Predicate[] {
   if (readable.includes('Patient')) any.push({ kind: 'enrolled', orgs: [principal.org] });
   if (custodial.length) any.push({ kind: 'and', all: [{ kind: 'type', types: custodial }, { kind: 'custodian', custodians: [principal.org] }] });
   if (readable.includes('Task')) {
-    // The receiving organisation of a referral sees the Task, what it asks for and whom it is for.
+    // The receiving organisation of a referral sees the Task and what it asks for (whom it is for:
+    // through the client's consent, below).
     any.push({ kind: 'and', all: [{ kind: 'type', types: ['Task'] }, ownedTasks(principal.org)] });
     const referrals = ownedReferrals(principal.org);
     if (readable.includes('ServiceRequest')) any.push({ kind: 'and', all: [{ kind: 'type', types: ['ServiceRequest'] }, { kind: 'has', sourceType: 'Task', param: TASK_FOCUS, inner: referrals }] });
-    if (readable.includes('Patient')) any.push({ kind: 'and', all: [{ kind: 'type', types: ['Patient'] }, { kind: 'has', sourceType: 'Task', param: TASK_SUBJECT, inner: referrals }] });
   }
   return any;
 }
@@ -153,7 +154,6 @@ export async function accessTo(principal: Principal, v: StoredVersion, store: St
   if (v.type === 'Task' && ownerOf(v) === `Organization/${principal.org}`) return { visible: true };
   if (allows(principal, 'Task', 'r')) {
     if (v.type === 'ServiceRequest' && (await ownsTaskFor(store, principal.org, TASK_FOCUS, v))) return { visible: true };
-    if (v.type === 'Patient' && (await ownsTaskFor(store, principal.org, TASK_SUBJECT, v))) return { visible: true };
   }
   const patient = v.type === 'Patient' ? v.id : v.patient;
   if (!patient || !v.resource) return { visible: false };

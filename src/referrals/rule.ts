@@ -55,8 +55,9 @@ export const referralRule: WriteRule = {
     // A closed referral only gets here re-sent unchanged: store it as sent.
     if (CLOSED_STATUSES.has(prev.status)) return;
     const task = withDeadline({ ...next, lastModified: now });
-    if (transition && task.status === 'requested') {
-      // Sending a draft: the consent has to exist now, for the owner as it stands at sending.
+    if (transition && (task.status === 'requested' || task.status === 'accepted')) {
+      // Sending a draft, and accepting (which enrols the client at the owner): the consent has to
+      // hold now. A client who withdrew it after the referral was sent is not enrolled anyway.
       await checkConsent(tx, patientIdOf(task), ownerOrgOf(task), previous.custodian ?? event.principal.org);
     }
     return task;

@@ -87,6 +87,30 @@ describe('full lifecycle', () => {
   });
 });
 
+describe('the client withdraws consent after the referral was sent', () => {
+  test('the owner no longer sees the client and cannot accept (so never enrols them); the Task stays visible to be closed', async () => {
+    const client = await consentingClient(outreach(), [CLINIC]);
+    const request = (await created<{ id: string }>(outreach(), serviceRequest(client, 'prep'))).id;
+    const task = await created<Task>(outreach(), referralTask(client, request, CLINIC));
+    expect((await clinic().get(`/fhir/Patient/${client}`)).status).toBe(200);
+
+    const consents = await outreach().get(`/fhir/Consent?patient=Patient/${client}`);
+    const consent = consents.body.entry[0].resource;
+    expect((await put(outreach(), { ...consent, status: 'inactive' })).status).toBe(200);
+
+    expect((await clinic().get(`/fhir/Patient/${client}`)).status).toBe(404);
+    expect((await clinic().get(`/fhir/Patient?_id=${client}`)).body.total).toBe(0);
+    expect((await clinic().get(`/fhir/Task?_id=${task.id}&_include=Task:patient`)).body.entry.map((e: { resource: { resourceType: string } }) => e.resource.resourceType)).toEqual(['Task']);
+    const accept = await move(clinic(), task.id!, 'accepted');
+    expect(accept.status).toBe(422);
+    expect(diagnostics(accept.body as OperationOutcome)).toMatch(/No active Consent/);
+    expect((await clinic().get(`/fhir/Patient/${client}`)).status).toBe(404);
+    // The requester closes the loop on its side.
+    expect((await move(outreach(), task.id!, 'cancelled', { statusReason: { text: 'consent withdrawn' } })).status).toBe(200);
+    expect((await clinic().get(`/fhir/Patient/${client}`)).status).toBe(404);
+  });
+});
+
 describe('every transition, by the right and the wrong party', () => {
   for (const { party, from, to } of allTransitions()) {
     // A draft is not yet the owner's: the owner may at most read it through the client's consent,
