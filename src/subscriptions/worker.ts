@@ -45,8 +45,9 @@ async function audit(ctx: FhirContext, job: Job, d: DeliveryPayload, org: string
     subtype: '$subscription-notification',
     outcome,
     ...(desc ? { outcomeDesc: desc } : {}),
-    references: [`Subscription/${d.subscriptionId}`, `${d.resourceType}/${d.id}/_history/${d.versionId}`],
-    ...(target.patient ? { patientIds: [target.patient] } : {}),
+    // A Patient is named by its client code only (its id would outlive an erasure in the trail).
+    references: [`Subscription/${d.subscriptionId}`, ...(d.resourceType === 'Patient' ? [] : [`${d.resourceType}/${d.id}/_history/${d.versionId}`])],
+    ...(d.resourceType === 'Patient' ? { patientIds: [d.id] } : target.patient ? { patientIds: [target.patient] } : {}),
   });
   await ctx.audit.commit(trail);
 }

@@ -61,6 +61,22 @@ test('each attempt is audited for the subscribing organisation, naming the clien
   expect(other.body.entry ?? []).toHaveLength(0);
 });
 
+test('a notification about a Patient names the client by code in its audit event, never by Patient id', async () => {
+  const id = await subscribe(X, 'Patient?gender=female');
+  const created = await post(t.as(['clinician'], X), 'Patient', { resourceType: 'Patient', gender: 'female' });
+  expect(created.status).toBe(201);
+  await rx.waitFor(1);
+  const auditor = t.as(['auditor'], X);
+  let text = '';
+  await until(async () => {
+    const res = await auditor.get(`/fhir/AuditEvent?entity=Subscription/${id}&action=E`);
+    text = JSON.stringify(res.body.entry ?? []);
+    return (res.body.entry ?? []).length === 1;
+  }, 3000, 'the notification event');
+  expect(text).toContain('client-code');
+  expect(text).not.toContain(created.body.id);
+});
+
 test('id-only: a history Bundle naming the version, with no resource content', async () => {
   await subscribe(X, `Task?owner=Organization/${X}`, rx.url, {
     payload: 'application/fhir+json', _payload: { extension: [{ url: PAYLOAD_CONTENT_URL, valueCode: 'id-only' }] },
