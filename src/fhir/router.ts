@@ -58,7 +58,7 @@ export async function route(ctx: FhirContext, req: FhirRequest): Promise<FhirRes
   checkType(a);
   if (isConformanceType(a) && !b?.startsWith('$')) {
     if (!get || c !== undefined) methodNotAllowed(req);
-    return b === undefined ? searchConformance(ctx, req, a) : readConformance(ctx, a, b);
+    return b === undefined ? searchConformance(ctx, req, a) : readConformance(ctx, req, a, b);
   }
 
   if (b === undefined) {

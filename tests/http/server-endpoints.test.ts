@@ -72,6 +72,18 @@ test('SearchParameter and OperationDefinition are readable and searchable, read-
   expect((await t.http.get('/fhir/$nothing')).status).toBe(404);
 });
 
+test('SearchParameter and OperationDefinition: the role check and the audit trail as for any resource', async () => {
+  expect((await t.as(['auditor']).get('/fhir/SearchParameter?_count=1')).status).toBe(403);
+  expect((await t.as(['auditor']).get('/fhir/OperationDefinition/Patient-everything')).status).toBe(403);
+  const reads = async () => (await t.as(['auditor']).get('/fhir/AuditEvent?entity=OperationDefinition/Patient-everything&subtype=read&outcome=0')).body.total as number;
+  const before = await reads();
+  expect((await t.as(['outreach']).get('/fhir/SearchParameter?base=Task&_count=1')).status).toBe(200);
+  expect((await t.as(['outreach']).get('/fhir/OperationDefinition/Patient-everything')).status).toBe(200);
+  expect(await reads()).toBe(before + 1);
+  const searches = await t.as(['auditor']).get('/fhir/AuditEvent?subtype=search-type&_count=100');
+  expect(JSON.stringify(searches.body)).toContain('SearchParameter');
+});
+
 test('SearchParameter and OperationDefinition searches page like any search, with _summary, _elements and unknown parameters reported', async () => {
   const seen: string[] = [];
   let url: string | undefined = '/fhir/SearchParameter?base=Observation&_count=7';

@@ -9,6 +9,8 @@ import { badRequest, issue, notFound, outcome } from '../outcome';
 import { applyShape, readShape } from '../present';
 import { pageLinks } from '../links';
 import { strictHandling } from '../respond';
+import { principalOf } from '../context';
+import { assertAllowed } from '../../policy/access';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../search/parse';
 import { splitOr } from '../../search/parse-values';
 
@@ -27,10 +29,12 @@ function resources(ctx: FhirContext, type: string): Resource[] {
   return type === 'SearchParameter' ? ctx.registry.all() : ctx.operations.definitions();
 }
 
-/** GET SearchParameter/[id] and OperationDefinition/[id]. */
-export function readConformance(ctx: FhirContext, type: string, id: string): FhirResponse {
+/** GET SearchParameter/[id] and OperationDefinition/[id]: the role check and the audit trail as for any read. */
+export function readConformance(ctx: FhirContext, req: FhirRequest, type: string, id: string): FhirResponse {
+  assertAllowed(principalOf(req), type, 'r');
   const found = resources(ctx, type).find((r) => r.id === id);
   if (!found) throw notFound(`${type}/${id} not found`);
+  req.audit.add({ action: 'R', subtype: 'read', outcome: '0', references: [`${type}/${id}`] });
   return { status: 200, body: found };
 }
 
@@ -43,6 +47,7 @@ const RESULT_PARAMETERS = new Set(['_count', '_cursor', '_summary', '_elements',
  * Unknown parameters are ignored and reported, or refused under `Prefer: handling=strict`.
  */
 export function searchConformance(ctx: FhirContext, req: FhirRequest, type: string): FhirResponse {
+  assertAllowed(principalOf(req), type, 's');
   const shape = readShape(req.query);
   let count = DEFAULT_COUNT;
   let offset = 0;
@@ -71,6 +76,7 @@ export function searchConformance(ctx: FhirContext, req: FhirRequest, type: stri
   }
   const base = ctx.config.baseUrl;
   const page = shape.summary === 'count' ? [] : all.slice(offset, offset + count);
+  req.audit.add({ action: 'R', subtype: 'search-type', outcome: '0', query: { types: [type], results: page.length } });
   const more = shape.summary !== 'count' && offset + count < all.length;
   const entry: BundleEntry[] = page.map((r) => ({
     fullUrl: `${base}/${type}/${String(r.id)}`,
