@@ -4,12 +4,11 @@
  * Read and a small search (_id, url, code, base, type, name; paged, with _summary and _elements).
  */
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import type { FhirContext, FhirRequest, FhirResponse, QueryPairs } from '../context';
+import { type FhirContext, type FhirRequest, type FhirResponse, type QueryPairs, principalOf } from '../context';
 import { badRequest, issue, notFound, outcome } from '../outcome';
 import { applyShape, readShape } from '../present';
 import { pageLinks } from '../links';
 import { strictHandling } from '../respond';
-import { principalOf } from '../context';
 import { assertAllowed } from '../../policy/access';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../search/parse';
 import { splitOr } from '../../search/parse-values';
