@@ -11,6 +11,8 @@ import type { Predicate, SearchPlan } from '../search/plan';
 import type { StoreTx, StoredVersion } from '../store/port';
 import * as C from '../seed/codes';
 import { episodeId, hivCareEpisode } from './care-gaps-linkage';
+import type { Assay } from './decisions/hiv-testing-strategy';
+import { assayOf, conclusionSupport, memberIds } from './hiv-conclusion';
 import { withSensitivityLabels } from '../consent/labels';
 
 const VOID = new Set(['entered-in-error', 'cancelled']);
@@ -51,7 +53,10 @@ const first = (dates: (string | undefined)[]): string | undefined => dates.filte
 /** Re-derives the episode of (patient, org) from what org holds; writes it only when it changed. */
 export async function refreshEpisode(tx: StoreTx, patient: string, org: string): Promise<void> {
   const conclusions = (await all(tx, held('Observation', patient, org, C.HIV_CONCLUSION.system!, C.HIV_CONCLUSION.code!))) as Observation[];
-  const diagnosisDate = first(conclusions.filter((o) => !VOID.has(o.status) && anyOf(o.valueCodeableConcept, C.CONCLUSION_CODINGS.positive)).map((o) => o.effectiveDateTime ?? o.effectivePeriod?.start));
+  const positives = conclusions.filter((o) => !VOID.has(o.status) && anyOf(o.valueCodeableConcept, C.CONCLUSION_CODINGS.positive));
+  const diagnosed: Observation[] = [];
+  for (const o of positives) if (await strategySupports(tx, o, org)) diagnosed.push(o);
+  const diagnosisDate = first(diagnosed.map((o) => o.effectiveDateTime ?? o.effectivePeriod?.start));
   const id = episodeId(patient, org);
   const existing = await tx.read('EpisodeOfCare', id);
   if (!diagnosisDate) {
@@ -67,6 +72,22 @@ export async function refreshEpisode(tx: StoreTx, patient: string, org: string):
   const episode = withSensitivityLabels(hivCareEpisode({ patient, org, diagnosisDate, artStartDate }));
   if (existing?.resource && !existing.deleted && same(existing, episode)) return;
   await tx.put(episode, { custodian: org, patient, method: existing ? 'PUT' : 'POST' });
+}
+
+/**
+ * Whether the assays `org` holds for a positive conclusion support it (HIV.B7.DT.08: positive only
+ * after A1+, A2+, A3+), as the care gaps read it: a "positive" after a single reactive A1 puts
+ * nobody on the ART waitlist. With no assay held, the conclusion stands (a diagnosis made elsewhere).
+ */
+async function strategySupports(tx: StoreTx, o: Observation, org: string): Promise<boolean> {
+  const assays: Assay[] = [];
+  for (const id of memberIds(o)) {
+    const v = await tx.read('Observation', id);
+    const a = v && !v.deleted && v.custodian === org && v.resource && !VOID.has((v.resource as Observation).status) ? assayOf(v.resource as Observation) : undefined;
+    if (a) assays.push(a);
+  }
+  const at = o.effectiveDateTime ?? o.effectivePeriod?.start ?? '';
+  return conclusionSupport('positive', assays, at.slice(0, 10)).supported;
 }
 
 function same(v: StoredVersion, next: Resource): boolean {

@@ -7,14 +7,23 @@ import type {
   Condition, Immunization, MedicationRequest, Observation, Patient, Procedure, Resource, Task,
 } from '@medplum/fhirtypes';
 import * as C from '../seed/codes';
-import { type Assay, type AssayStep, hivTestingStrategy } from './decisions/hiv-testing-strategy';
+import { type Assay, hivTestingStrategy } from './decisions/hiv-testing-strategy';
+import { type ConclusionResult, type StrategySays, assayOf, conclusionOf, conclusionSupport, memberIds } from './hiv-conclusion';
 
 export interface Conclusion {
+  /** The Observation's id. */
+  id: string;
   date: string;
-  result: 'positive' | 'negative' | 'inconclusive';
+  /** As recorded. */
+  result: ConclusionResult;
   /** The HIV.B7.DT row of the assays behind it, when they are on record. */
   rule: string;
   retestDate?: string;
+  /**
+   * Set when the assays recorded with it do not support `result` (HIV.B7.DT): what they say
+   * instead. Such a conclusion diagnoses nothing; the care gaps follow the assays.
+   */
+  unsupported?: StrategySays;
 }
 
 export interface Medication {
@@ -32,6 +41,8 @@ export interface ClientRecord {
   /** Assays after the last conclusion that the strategy has not concluded (e.g. a reactive A1 in outreach). */
   pendingStrategy?: { date: string; nextStep: string; rule: string };
   hivConditionDate?: string;
+  /** Dates of HIV tests offered and declined (dataAbsentReason asked-declined): a refusal is data (SWIT 5.1). */
+  declinedTests: string[];
   medications: Medication[];
   viralLoads: { date: string; value: number }[];
   tbScreens: { date: string; positive: boolean }[];
@@ -54,13 +65,7 @@ type Coded = { coding?: { system?: string; code?: string }[] } | undefined;
 const has = (cc: Coded, c: { system?: string; code?: string }): boolean => !!cc?.coding?.some((x) => x.system === c.system && x.code === c.code);
 const codeIn = (cc: Coded, system: string): string | undefined => cc?.coding?.find((x) => x.system === system)?.code;
 const any = (cc: Coded, list: readonly { system?: string; code?: string }[]): boolean => list.some((c) => has(cc, c));
-const STEP_OF = new Map(Object.entries(C.ASSAY_NUMBERS).map(([step, c]) => [c.code, step as AssayStep]));
-
-/** Conclusion value: DAK HIV.B.DE112–114 or the SNOMED code beside it. */
-export function conclusionOf(o: Observation): Conclusion['result'] | undefined {
-  for (const r of ['positive', 'negative', 'inconclusive'] as const) if (any(o.valueCodeableConcept, C.CONCLUSION_CODINGS[r])) return r;
-  return undefined;
-}
+const DECLINED = { system: C.DATA_ABSENT, code: 'asked-declined' };
 
 function when(o: Observation): string | undefined {
   return o.effectiveDateTime ?? o.effectivePeriod?.start ?? o.issued;
@@ -80,6 +85,7 @@ export function clientRecord(patient: Patient, resources: readonly Resource[]): 
     birthYear: patient.birthDate ? Number(patient.birthDate.slice(0, 4)) : undefined,
     keyPopulation: false,
     conclusions: [],
+    declinedTests: [],
     medications: [],
     viralLoads: [],
     tbScreens: [],
@@ -92,19 +98,28 @@ export function clientRecord(patient: Patient, resources: readonly Resource[]): 
   const obs = resources.filter((r): r is Observation => r.resourceType === 'Observation' && !VOID.has(r.status));
   const byId = new Map(obs.map((o) => [o.id, o]));
   const inConclusion = new Set<string>();
+  const unsupported = new Set<string>();
   for (const o of obs) {
     const at = when(o);
     if (!at) continue;
     if (has(o.code, C.KEY_POPULATION)) rec.keyPopulation = true;
     else if (has(o.code, C.HIV_CONCLUSION)) {
-      const members = [...(o.derivedFrom ?? []), ...(o.hasMember ?? [])].map((m) => byId.get(m.reference?.split('/')[1] ?? '')).filter((m): m is Observation => !!m);
+      const members = memberIds(o).map((id) => byId.get(id)).filter((m): m is Observation => !!m);
       for (const m of members) inConclusion.add(m.id!);
       const result = conclusionOf(o);
       // A declined test (dataAbsentReason asked-declined) is recorded refusal, not a result.
-      if (!result) continue;
-      const strategy = hivTestingStrategy({ assays: members.map(assayOf).filter((a): a is Assay => !!a), visitDate: at.slice(0, 10) });
-      const out = strategy.ok && 'conclusion' in strategy.value ? strategy.value : undefined;
-      rec.conclusions.push({ date: at, result, rule: out?.rule ?? 'HIV.B7.DT', retestDate: out?.retestDate });
+      if (!result) {
+        if (has(o.dataAbsentReason, DECLINED)) rec.declinedTests.push(at);
+        continue;
+      }
+      // HIV.B7.DT decides what the assays mean, not the label on the conclusion: a "positive"
+      // after a single reactive A1 is an unfinished strategy (next A2, HIV.B7.DT.02).
+      const support = conclusionSupport(result, members.map(assayOf).filter((a): a is Assay => !!a), at.slice(0, 10));
+      if (support.supported) rec.conclusions.push({ id: o.id!, date: at, result, rule: support.rule, retestDate: support.retestDate });
+      else {
+        unsupported.add(o.id!);
+        rec.conclusions.push({ id: o.id!, date: at, result, rule: support.says.rule, unsupported: support.says });
+      }
     } else if (has(o.code, C.VIRAL_LOAD) && o.valueQuantity?.value !== undefined) rec.viralLoads.push({ date: at, value: o.valueQuantity.value });
     else if (has(o.code, C.TB_SCREEN)) rec.tbScreens.push({ date: at, positive: has(o.valueCodeableConcept, C.TB_SCREEN_POSITIVE) });
     else if (has(o.code, C.HBSAG)) {
@@ -113,15 +128,13 @@ export function clientRecord(patient: Patient, resources: readonly Resource[]): 
     }
   }
   rec.pendingStrategy = pending(obs.filter((o) => has(o.code, C.HIV_RDT) && !inConclusion.has(o.id!)));
-  for (const r of resources) collect(rec, r);
+  const conclusionIds = new Set(rec.conclusions.map((c) => c.id));
+  const restsOnUnsupported = (ids: string[]): boolean => {
+    const cited = ids.filter((id) => conclusionIds.has(id));
+    return cited.length > 0 && cited.every((id) => unsupported.has(id));
+  };
+  for (const r of resources) collect(rec, r, restsOnUnsupported);
   return rec;
-}
-
-function assayOf(o: Observation): Assay | undefined {
-  const number = o.component?.find((x) => has(x.code, C.ASSAY_NUMBER));
-  const step = STEP_OF.get(codeIn(number?.valueCodeableConcept, C.DAK) ?? '');
-  if (!step) return undefined;
-  return { step, result: has(o.valueCodeableConcept, C.REACTIVE) ? 'reactive' : 'non-reactive' };
 }
 
 /** Assays of the latest day that no conclusion covers, walked through the strategy. */
@@ -133,11 +146,14 @@ function pending(loose: Observation[]): ClientRecord['pendingStrategy'] {
   return d.ok && 'nextStep' in d.value ? { date: lastDay, nextStep: d.value.nextStep, rule: d.value.rule } : undefined;
 }
 
-function collect(rec: ClientRecord, r: Resource): void {
+/** `restsOnUnsupported`: whether the conclusions a Condition cites as evidence are all ones their assays do not support. */
+function collect(rec: ClientRecord, r: Resource, restsOnUnsupported: (observationIds: string[]) => boolean): void {
   switch (r.resourceType) {
     case 'Condition': {
       const c = r as Condition;
-      if (has(c.code, C.HIV_INFECTION) && !has(c.verificationStatus, { system: C.CONDITION_VERIFICATION, code: 'entered-in-error' })) {
+      const evidence = (c.evidence ?? []).flatMap((e) => e.detail ?? []).map((d) => /^Observation\/([^/]+)$/.exec(d.reference ?? '')?.[1]).filter((id): id is string => !!id);
+      // A diagnosis that rests only on an unfinished or contradicted strategy (HIV.B7.DT) is no diagnosis either.
+      if (has(c.code, C.HIV_INFECTION) && !has(c.verificationStatus, { system: C.CONDITION_VERIFICATION, code: 'entered-in-error' }) && !restsOnUnsupported(evidence)) {
         const d = c.onsetDateTime ?? c.recordedDate;
         if (d && (!rec.hivConditionDate || d < rec.hivConditionDate)) rec.hivConditionDate = d;
       }

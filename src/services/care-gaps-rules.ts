@@ -5,27 +5,32 @@
  * HIV.D4.DT, HIV.S.2, HIV.S.3), the HBV schedule ids of hbv-vaccination.ts, or a SWIT section.
  * Gaps are offers, never preconditions (SWIT 5.1): nothing here blocks any other service.
  */
-import { addDays, addMonths, formatDate, parseDate } from './decisions/dates';
+import { addDays, addMonths, formatDate, parseDate, parseDateTime } from './decisions/dates';
 import { hivRetestDue } from './decisions/hiv-retest';
 import { hbvVaccinationSchedule, type HbvSchedule } from './decisions/hbv-vaccination';
-import type { ClientRecord } from './care-gaps-record';
+import type { ClientRecord, Conclusion } from './care-gaps-record';
 
 export type GapCode =
-  | 'hiv-test' | 'hiv-testing-incomplete' | 'hiv-retest' | 'art-start' | 'viral-load' | 'viral-load-high'
-  | 'tb-screen' | 'tb-evaluation' | 'hbv-dose' | 'cervical-screening' | 'prep-refill' | 'ost-refill' | 'urgent-referral';
+  | 'hiv-test' | 'hiv-testing-incomplete' | 'hiv-conclusion-review' | 'hiv-retest' | 'hiv-retest-before-art' | 'art-start'
+  | 'viral-load' | 'viral-load-high' | 'tb-screen' | 'tb-evaluation' | 'hbv-dose' | 'cervical-screening' | 'prep-refill' | 'ost-refill' | 'urgent-referral';
 
 export interface Gap {
   code: GapCode;
   description: string;
+  /** Shown from this day. */
   dueDate: string;
   rule: string;
-  /** 'overdue' once the due date is more than OVERDUE_DAYS past (DAK schedules HIV.S.2–S.4: "Due date + 28 days"). */
+  /**
+   * Overdue from this day on, per rule (the DAK schedules' "Overdue" column); absent when the gap
+   * expires before it can be overdue (HIV.S.4.05).
+   */
+  overdueDate?: string;
   status: 'due' | 'overdue';
   /** The resource the gap is about, when there is one (a Task for a referral). */
   focus?: string;
 }
 
-/** DAK HIV.S.2/S.3/S.4 "Overdue" column: due date + 28 days. */
+/** DAK HIV.S.2/S.3/S.4 "Overdue" column of routine services: due date + 28 days (also this project's default). */
 export const OVERDUE_DAYS = 28;
 /** HIV.S.2: viral load thresholds in copies/mL (suppressed below 50; above 1000 is treatment failure). */
 export const VL_SUPPRESSED = 50;
@@ -37,10 +42,14 @@ export const TB_SCREEN_MONTHS = 12;
 /** HIV.S.3: rescreening interval for women living with HIV where HPV DNA testing is not available (VIA/cytology). */
 export const CERVICAL_WLHIV_YEARS = 3;
 
-type Draft = Omit<Gap, 'status'>;
+/** Every rule states when its gap becomes overdue: no silent default. */
+type Draft = Omit<Gap, 'status' | 'overdueDate'> & { overdueDate: string | undefined };
 
+const DAY_MS = 86_400_000;
 const day = (d: string): number => parseDate(d.slice(0, 10)) ?? Number.NaN;
 const iso = (ms: number): string => formatDate(ms);
+/** The day `days` after a due date, when the gap becomes overdue. */
+const graceAfter = (due: string, days: number): string => iso(addDays(day(due), days));
 const latest = <T extends { date: string }>(xs: readonly T[]): T | undefined => xs.reduce<T | undefined>((a, x) => (!a || x.date > a.date ? x : a), undefined);
 const earliest = <T extends { date: string }>(xs: readonly T[]): T | undefined => xs.reduce<T | undefined>((a, x) => (!a || x.date < a.date ? x : a), undefined);
 
@@ -48,14 +57,20 @@ const earliest = <T extends { date: string }>(xs: readonly T[]): T | undefined =
 export function careGaps(record: ClientRecord, asOf: string): Gap[] {
   const today = day(asOf);
   const drafts: Draft[] = [];
-  const positive = earliest(record.conclusions.filter((c) => c.result === 'positive'));
+  // Only a positive that the recorded assays support diagnoses (HIV.B7.DT.08); see hivTesting for the others.
+  const positive = earliest(record.conclusions.filter((c) => c.result === 'positive' && !c.unsupported));
   const diagnosed = positive?.date ?? (record.hivConditionDate ? record.hivConditionDate : undefined);
   if (diagnosed) drafts.push(...livingWithHiv(record, diagnosed));
   else drafts.push(...hivTesting(record, today));
   drafts.push(...hepatitisB(record, today), ...cervical(record, asOf, diagnosed), ...refills(record), ...referrals(record));
   return drafts
     .filter((g) => day(g.dueDate) <= today)
-    .map((g) => ({ ...g, status: today > addDays(day(g.dueDate), OVERDUE_DAYS) ? 'overdue' as const : 'due' as const }))
+    .map(({ overdueDate, ...g }): Gap => ({
+      ...g,
+      ...(overdueDate ? { overdueDate } : {}),
+      // The "Overdue" column gives the day the service becomes overdue: overdue on that day.
+      status: overdueDate !== undefined && today >= day(overdueDate) ? 'overdue' : 'due',
+    }))
     .sort((a, b) => (a.dueDate < b.dueDate ? -1 : a.dueDate > b.dueDate ? 1 : a.code.localeCompare(b.code)));
 }
 
@@ -64,59 +79,113 @@ function hivTesting(record: ClientRecord, today: number): Draft[] {
   const last = latest(record.conclusions);
   const pending = record.pendingStrategy && (!last || record.pendingStrategy.date > last.date) ? record.pendingStrategy : undefined;
   if (pending) {
-    return [{ code: 'hiv-testing-incomplete', description: `Complete the HIV testing strategy: next assay ${pending.nextStep}`, dueDate: pending.date.slice(0, 10), rule: pending.rule }];
+    const due = pending.date.slice(0, 10);
+    return [{ code: 'hiv-testing-incomplete', description: `Complete the HIV testing strategy: next assay ${pending.nextStep}`, dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: pending.rule }];
   }
-  if (!last) return [{ code: 'hiv-test', description: 'No HIV test on record: offer HIV testing (voluntary)', dueDate: iso(today), rule: 'SWIT5.2' }];
-  if (last.result === 'inconclusive') {
-    return [{ code: 'hiv-retest', description: 'Inconclusive HIV result: retest after 14 days', dueDate: last.retestDate ?? iso(addDays(day(last.date), 14)), rule: last.rule }];
+  if (!last) return [{ code: 'hiv-test', description: 'No HIV test on record: offer HIV testing (voluntary)', dueDate: iso(today), overdueDate: graceAfter(iso(today), OVERDUE_DAYS), rule: 'SWIT5.2' }];
+  const said = last.unsupported ? fromAssays(last) : last;
+  if ('code' in said) return [said];
+  if (said.result === 'inconclusive') {
+    // HIV.B7.DT.06/.07: retest on visit date + 14 days.
+    const due = said.retestDate ?? iso(addDays(day(last.date), 14));
+    return [{ code: 'hiv-retest', description: 'Inconclusive HIV result: retest after 14 days', dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: said.rule }];
   }
   const retest = hivRetestDue({ lastNegativeTestDate: last.date.slice(0, 10), keyPopulation: record.keyPopulation, onPrep: record.medications.some((m) => m.kind === 'prep' && m.active) }, new Date(today));
   if (!retest.ok || !retest.value.nextTestDate) return [];
-  return [{ code: 'hiv-retest', description: 'HIV retest due after the last negative test', dueDate: retest.value.nextTestDate, rule: retest.value.rule }];
+  // HIV.S.4 retesting rows: overdue at due date + 28 days.
+  const due = retest.value.nextTestDate;
+  return [{ code: 'hiv-retest', description: 'HIV retest due after the last negative test', dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: retest.value.rule }];
+}
+
+/**
+ * A conclusion its recorded assays do not support (HIV.B7.DT): the gaps follow the assays. An
+ * unfinished strategy asks for its next assay; a sequence off the strategy starts again from A1;
+ * a different conclusion stands in for the recorded one, except that assays reaching HIV-positive
+ * (HIV.B7.DT.08) under a non-positive label ask for the conclusion to be reviewed with the client
+ * at once rather than make a diagnosis nobody recorded.
+ */
+function fromAssays(c: Conclusion): Draft | { result: Conclusion['result']; rule: string; retestDate?: string } {
+  const says = c.unsupported!;
+  const due = c.date.slice(0, 10);
+  const recorded = `HIV-${c.result} recorded on ${due}`;
+  if (says.kind === 'next') {
+    return { code: 'hiv-testing-incomplete', description: `${recorded} before the testing strategy was complete (HIV-positive only after A1+, A2+, A3+): next assay ${says.nextStep}`, dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: says.rule };
+  }
+  if (says.kind === 'off-strategy') {
+    return { code: 'hiv-testing-incomplete', description: `${recorded}, but its assays do not follow the testing strategy: test again from assay A1`, dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: says.rule };
+  }
+  if (says.result === 'positive') {
+    return { code: 'hiv-conclusion-review', description: `${recorded}, but its assays A1+, A2+, A3+ report HIV-positive: review the conclusion with the client`, dueDate: due, overdueDate: due, rule: says.rule };
+  }
+  return says;
 }
 
 /** ART start, viral load (HIV.S.2) and TB screening for a client living with HIV. */
 function livingWithHiv(record: ClientRecord, diagnosed: string): Draft[] {
   const out: Draft[] = [];
   const art = earliest(record.medications.filter((m) => m.kind === 'art').map((m) => ({ date: m.authoredOn })));
+  const since = diagnosed.slice(0, 10);
   if (!art) {
-    out.push({ code: 'art-start', description: `HIV-positive since ${diagnosed.slice(0, 10)} with no ART start on record: link to care and start ART (within ${RAPID_ART_DAYS} days)`, dueDate: diagnosed.slice(0, 10), rule: 'SWIT5.3' });
+    // Rapid ART: the gap is overdue once the 7 days it names have passed.
+    out.push({ code: 'art-start', description: `HIV-positive since ${since} with no ART start on record: link to care and start ART (within ${RAPID_ART_DAYS} days)`, dueDate: since, overdueDate: graceAfter(since, RAPID_ART_DAYS), rule: 'SWIT5.3' });
+    out.push(...retestBeforeArt(record, since));
   } else {
     out.push(viralLoad(record, art.date));
   }
   const screens = record.tbScreens;
   const lastScreen = latest(screens);
   if (lastScreen?.positive && !record.tbReferralDates.some((d) => d >= lastScreen.date.slice(0, 10))) {
-    out.push({ code: 'tb-evaluation', description: 'Positive TB symptom screen with no diagnostic referral after it: refer for evaluation (mWRD)', dueDate: lastScreen.date.slice(0, 10), rule: 'HIV.D4.DT.01' });
+    const due = lastScreen.date.slice(0, 10);
+    out.push({ code: 'tb-evaluation', description: 'Positive TB symptom screen with no diagnostic referral after it: refer for evaluation (mWRD)', dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: 'HIV.D4.DT.01' });
   } else {
-    const due = lastScreen ? iso(addMonths(day(lastScreen.date), TB_SCREEN_MONTHS)) : diagnosed.slice(0, 10);
-    out.push({ code: 'tb-screen', description: 'TB symptom screen (W4SS) for a person living with HIV', dueDate: due, rule: 'SWIT5.4' });
+    const due = lastScreen ? iso(addMonths(day(lastScreen.date), TB_SCREEN_MONTHS)) : since;
+    out.push({ code: 'tb-screen', description: 'TB symptom screen (W4SS) for a person living with HIV', dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: 'SWIT5.4' });
   }
   return out;
 }
 
 /**
+ * HIV.S.4, row "Retesting prior to ART initiation" (numbered .05 in the order of the DAK table):
+ * trigger HIV-positive AND NOT on ART; due on the diagnosis date; overdue and expired at ART
+ * start, so it is shown as due until ART starts and never as overdue. Completed by a retest with
+ * the same strategy: a conclusion its assays support, other than the diagnosing one, on or after
+ * the diagnosis day. A recorded refusal closes it (SWIT 5.1). An offer beside art-start, never a
+ * condition of it: ART is not held back for a retest.
+ */
+function retestBeforeArt(record: ClientRecord, since: string): Draft[] {
+  const diagnosing = earliest(record.conclusions.filter((c) => c.result === 'positive' && !c.unsupported));
+  const retested = record.conclusions.some((c) => !c.unsupported && c !== diagnosing && c.date.slice(0, 10) >= since);
+  const declined = record.declinedTests.some((d) => d.slice(0, 10) >= since);
+  if (retested || declined) return [];
+  return [{ code: 'hiv-retest-before-art', description: 'Newly diagnosed: offer a retest with the same testing strategy to verify the HIV status before ART starts (ART is not held back for it)', dueDate: since, overdueDate: undefined, rule: 'HIV.S.4.05' }];
+}
+
+/**
  * HIV.S.2, rows numbered in the order of the DAK schedule table: .01 6 months after ART start,
- * .02 12 months after ART start, .03 every 12 months after a suppressed result, .04 3 months
- * after a result of 50–1000 copies/mL (after enhanced adherence counselling), .06 at once after a
- * result above 1000 copies/mL (review for regimen switch).
+ * .02 12 months after ART start, .03 every 12 months after a suppressed (< 50) result, .04 3
+ * months after a result of 50–1000 copies/mL (after enhanced adherence counselling), .05 3 months
+ * after a second consecutive one (and consider a switch from an NNRTI-based regimen), all overdue
+ * at due date + 28 days; .06 at once after a result above 1000 copies/mL, overdue on its due date.
  */
 function viralLoad(record: ClientRecord, artStart: string): Draft {
   const start = day(artStart);
-  const since = record.viralLoads.filter((v) => day(v.date) >= start);
-  const last = latest(since);
-  if (!last) return { code: 'viral-load', description: 'First routine viral load 6 months after ART start', dueDate: iso(addMonths(start, 6)), rule: 'HIV.S.2.01' };
+  const since = [...record.viralLoads.filter((v) => day(v.date) >= start)].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  const last = since.at(-1);
+  const routine = (description: string, due: number, rule: string): Draft => ({ code: 'viral-load', description, dueDate: iso(due), overdueDate: graceAfter(iso(due), OVERDUE_DAYS), rule });
+  if (!last) return routine('First routine viral load 6 months after ART start', addMonths(start, 6), 'HIV.S.2.01');
   const at = day(last.date);
   if (last.value > VL_FAILURE) {
-    return { code: 'viral-load-high', description: `Viral load above ${VL_FAILURE} copies/mL: enhanced adherence counselling and review for regimen switch`, dueDate: iso(at), rule: 'HIV.S.2.06' };
+    // HIV.S.2.06: "Due date" = trigger date and "Overdue" = "Due date": urgent, no grace.
+    return { code: 'viral-load-high', description: `Viral load above ${VL_FAILURE} copies/mL: enhanced adherence counselling and review for regimen switch`, dueDate: iso(at), overdueDate: iso(at), rule: 'HIV.S.2.06' };
   }
-  if (last.value >= VL_SUPPRESSED) {
-    return { code: 'viral-load', description: 'Repeat viral load 3 months after an elevated result (enhanced adherence counselling first)', dueDate: iso(addMonths(at, 3)), rule: 'HIV.S.2.04' };
+  const elevated = (v: number): boolean => v >= VL_SUPPRESSED && v <= VL_FAILURE;
+  if (elevated(last.value)) {
+    const previous = since.at(-2);
+    if (previous && elevated(previous.value)) return routine('Repeat viral load 3 months after a second consecutive elevated result (enhanced adherence counselling; consider switching an NNRTI-based regimen)', addMonths(at, 3), 'HIV.S.2.05');
+    return routine('Repeat viral load 3 months after an elevated result (enhanced adherence counselling first)', addMonths(at, 3), 'HIV.S.2.04');
   }
-  if (since.length === 1 && at < addMonths(start, 12)) {
-    return { code: 'viral-load', description: 'Routine viral load 12 months after ART start', dueDate: iso(addMonths(start, 12)), rule: 'HIV.S.2.02' };
-  }
-  return { code: 'viral-load', description: 'Routine viral load every 12 months', dueDate: iso(addMonths(at, 12)), rule: 'HIV.S.2.03' };
+  if (since.length === 1 && at < addMonths(start, 12)) return routine('Routine viral load 12 months after ART start', addMonths(start, 12), 'HIV.S.2.02');
+  return routine('Routine viral load every 12 months', addMonths(at, 12), 'HIV.S.2.03');
 }
 
 /** The next HBV dose of a started series, or the first dose after a negative HBsAg (SWIT 5.6: three doses). */
@@ -125,12 +194,14 @@ function hepatitisB(record: ClientRecord, today: number): Draft[] {
   const doses = [...record.hbvDoses].sort();
   if (!doses.length) {
     if (!record.hbsagNegativeDate) return [];
-    return [{ code: 'hbv-dose', description: 'HBsAg negative and not vaccinated: offer hepatitis B vaccination (dose 1)', dueDate: record.hbsagNegativeDate.slice(0, 10), rule: 'HBV.STD.01' }];
+    const due = record.hbsagNegativeDate.slice(0, 10);
+    return [{ code: 'hbv-dose', description: 'HBsAg negative and not vaccinated: offer hepatitis B vaccination (dose 1)', dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: 'HBV.STD.01' }];
   }
   const schedule: HbvSchedule = record.hbvSchedule ?? 'standard';
   const next = hbvVaccinationSchedule({ doseDates: doses.map((d) => d.slice(0, 10)), schedule }, new Date(today));
   if (!next.ok || 'complete' in next.value) return [];
-  return [{ code: 'hbv-dose', description: `Hepatitis B vaccine dose ${doses.length + 1} (${schedule} schedule)`, dueDate: next.value.nextDoseDate, rule: next.value.rule }];
+  const due = next.value.nextDoseDate;
+  return [{ code: 'hbv-dose', description: `Hepatitis B vaccine dose ${doses.length + 1} (${schedule} schedule)`, dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: next.value.rule }];
 }
 
 /**
@@ -144,10 +215,10 @@ function cervical(record: ClientRecord, asOf: string, diagnosed: string | undefi
   if (diagnosed && age >= 25) {
     const turned25 = `${record.birthYear + 25}-01-01`;
     const due = last ? iso(addMonths(day(last.date), 12 * CERVICAL_WLHIV_YEARS)) : diagnosed.slice(0, 10) > turned25 ? diagnosed.slice(0, 10) : turned25;
-    return [{ code: 'cervical-screening', description: 'Cervical screening for a woman living with HIV (every 3 years, VIA or cytology)', dueDate: due, rule: 'HIV.S.3' }];
+    return [{ code: 'cervical-screening', description: 'Cervical screening for a woman living with HIV (every 3 years, VIA or cytology)', dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: 'HIV.S.3' }];
   }
   if (!diagnosed && age >= 30 && age <= 49 && !last) {
-    return [{ code: 'cervical-screening', description: 'Cervical screening at least once for women aged 30–49', dueDate: asOf, rule: 'SWIT5.7' }];
+    return [{ code: 'cervical-screening', description: 'Cervical screening at least once for women aged 30–49', dueDate: asOf, overdueDate: graceAfter(asOf, OVERDUE_DAYS), rule: 'SWIT5.7' }];
   }
   return [];
 }
@@ -158,18 +229,37 @@ function refills(record: ClientRecord): Draft[] {
   for (const [kind, code, rule, what] of [['prep', 'prep-refill', 'SWIT5.2', 'PrEP'], ['ost', 'ost-refill', 'SWIT5.5', 'Opioid agonist therapy']] as const) {
     const current = latest(record.medications.filter((m) => m.kind === kind && m.active).map((m) => ({ ...m, date: m.authoredOn })));
     if (!current) continue;
-    out.push({ code, description: `${what} refill: the last supply (${current.supplyDays} days) runs out`, dueDate: iso(addDays(day(current.authoredOn), current.supplyDays)), rule });
+    const due = iso(addDays(day(current.authoredOn), current.supplyDays));
+    out.push({ code, description: `${what} refill: the last supply (${current.supplyDays} days) runs out`, dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule });
   }
   return out;
 }
 
-/** Open urgent referrals (SWIT 5.3 "referrals close the loop"): due by their deadline, else when made. */
+/**
+ * Open urgent referrals (SWIT 5.3 "referrals close the loop"): shown from the day they are made,
+ * not from their deadline, since the deadline is when it is too late (post-exposure care: PEP
+ * within 72 hours, SWIT 5.7); overdue from the first day that begins after the window has closed
+ * (days are UTC days, as asOf). Without a deadline (priority `urgent`), the window is the day made.
+ */
 function referrals(record: ClientRecord): Draft[] {
-  return record.urgentReferrals.map((r) => ({
-    code: 'urgent-referral' as const,
-    description: `Open urgent referral (${r.status}): ${r.description}`,
-    dueDate: (r.deadline ?? r.authoredOn).slice(0, 10),
-    rule: 'SWIT5.3',
-    focus: `Task/${r.taskId}`,
-  }));
+  return record.urgentReferrals.map((r) => {
+    const made = r.authoredOn.slice(0, 10);
+    return {
+      code: 'urgent-referral' as const,
+      description: `Open urgent referral (${r.status}): ${r.description}${r.deadline ? ` (deadline ${r.deadline})` : ''}`,
+      dueDate: made,
+      overdueDate: (r.deadline && firstDayAfter(r.deadline)) || graceAfter(made, 1),
+      rule: 'SWIT5.3',
+      focus: `Task/${r.taskId}`,
+    };
+  });
+}
+
+/** The first UTC day that begins at or after the end of a window given as a FHIR date or dateTime. */
+function firstDayAfter(end: string): string | undefined {
+  const instant = parseDateTime(end);
+  if (instant !== undefined) return iso(Math.ceil(instant / DAY_MS) * DAY_MS);
+  // A date alone: the window runs to the end of that day.
+  const d = parseDate(end);
+  return d === undefined ? undefined : iso(addDays(d, 1));
 }

@@ -41,7 +41,7 @@ export const CARE_GAPS: Operation['definition'] = {
   instance: true,
   affectsState: false,
   description:
-    "What is due or overdue for the client on a day, from the part of their record the caller may see: HIV test or retest (HIV.B7.DT, HIV.B9.DT), ART start, viral load (HIV.S.2), TB screen (HIV.D4.DT), hepatitis B doses, cervical screening (HIV.S.3), PrEP and OST refills, open urgent referrals. Offers, never preconditions (SWIT 5.1).",
+    "What is due or overdue for the client on a day, from the part of their record the caller may see: HIV test, completion of the testing strategy or retest (HIV.B7.DT, HIV.B9.DT), retest before ART (HIV.S.4), ART start, viral load (HIV.S.2), TB screen (HIV.D4.DT), hepatitis B doses, cervical screening (HIV.S.3), PrEP and OST refills, open urgent referrals. Offers, never preconditions (SWIT 5.1).",
   parameter: [
     { name: 'asOf', use: 'in', min: 0, max: '1', type: 'date', documentation: 'The day to evaluate; default today (UTC)' },
     {
@@ -51,10 +51,11 @@ export const CARE_GAPS: Operation['definition'] = {
       max: '*',
       documentation: 'One per service due or overdue, earliest first',
       part: [
-        { name: 'code', use: 'out', min: 1, max: '1', type: 'code', documentation: 'What is due (hiv-test, hiv-retest, art-start, viral-load, tb-screen, hbv-dose, cervical-screening, prep-refill, ost-refill, urgent-referral, …)' },
+        { name: 'code', use: 'out', min: 1, max: '1', type: 'code', documentation: 'What is due (hiv-test, hiv-testing-incomplete, hiv-conclusion-review, hiv-retest, hiv-retest-before-art, art-start, viral-load, viral-load-high, tb-screen, tb-evaluation, hbv-dose, cervical-screening, prep-refill, ost-refill, urgent-referral)' },
         { name: 'description', use: 'out', min: 1, max: '1', type: 'string', documentation: 'What to offer' },
         { name: 'dueDate', use: 'out', min: 1, max: '1', type: 'date', documentation: 'Due from this day' },
-        { name: 'status', use: 'out', min: 1, max: '1', type: 'code', documentation: 'due | overdue (more than 28 days past due, DAK HIV.S.*)' },
+        { name: 'overdueDate', use: 'out', min: 0, max: '1', type: 'date', documentation: "Overdue from this day, per rule (DAK HIV.S.* 'Overdue' column: due date + 28 days for routine services, the due date for a viral load above 1000 copies/mL, 7 days for ART start, the day after the deadline for urgent referrals); absent when the gap expires first (HIV.S.4.05)" },
+        { name: 'status', use: 'out', min: 1, max: '1', type: 'code', documentation: 'due | overdue (from overdueDate on)' },
         { name: 'rule', use: 'out', min: 1, max: '1', type: 'string', documentation: 'DAK rule or schedule id, HBV schedule id or SWIT section that fired' },
         { name: 'focus', use: 'out', min: 0, max: '1', type: 'Reference', documentation: 'The resource the gap is about (a referral Task)' },
       ],
@@ -87,6 +88,7 @@ function gapParameter(g: Gap): ParametersParameter {
       { name: 'code', valueCode: g.code },
       { name: 'description', valueString: g.description },
       { name: 'dueDate', valueDate: g.dueDate },
+      ...(g.overdueDate ? [{ name: 'overdueDate', valueDate: g.overdueDate }] : []),
       { name: 'status', valueCode: g.status },
       { name: 'rule', valueString: g.rule },
       ...(g.focus ? [{ name: 'focus', valueReference: { reference: g.focus } }] : []),

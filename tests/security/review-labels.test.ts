@@ -6,7 +6,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BundleEntry, Consent, Resource } from '@medplum/fhirtypes';
+import type { BundleEntry, Consent, Observation, Resource } from '@medplum/fhirtypes';
 import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
 import { allButHivConsent, createdBy } from '../helpers/consent';
 
@@ -91,9 +91,21 @@ test('an HIV test conclusion written without its profile is still HIV informatio
   expect((await clinB().get(`/fhir/Observation/${created.id}`)).status).toBe(404);
 });
 
+/** A reactive assay of the strategy at `step` (HIV.B.DE90–92 = A1–A3). */
+async function reactiveAssay(patient: string, step: string): Promise<string> {
+  const assay = example('hiv-test-assay', patient) as Observation;
+  assay.valueCodeableConcept = { coding: [{ system: 'https://linkcare.example.org/fhir/CodeSystem/test-result', code: 'reactive' }] };
+  assay.component = [{ ...assay.component![0]!, valueCodeableConcept: { coding: [{ system: 'http://smart.who.int/hiv/CodeSystem/HIVConcepts', code: step }] } }];
+  return (await post(clinA(), assay)).id!;
+}
+
 test('the HIV care episode the server derives from a positive conclusion is labelled HIV and hidden from B', async () => {
   const patient = await clientWithConsent();
-  const positive = (await writable('hiv-test-conclusion', patient)) as Resource & { valueCodeableConcept: unknown };
+  // A positive the strategy supports (HIV.B7.DT.08): A1+, A2+ and A3+.
+  const assays = [];
+  for (const step of ['HIV.B.DE90', 'HIV.B.DE91', 'HIV.B.DE92']) assays.push(await reactiveAssay(patient, step));
+  const positive = example('hiv-test-conclusion', patient) as Observation;
+  positive.derivedFrom = assays.map((id) => ({ reference: `Observation/${id}` }));
   positive.valueCodeableConcept = { coding: [{ system: 'http://smart.who.int/hiv/CodeSystem/HIVConcepts', code: 'HIV.B.DE112', display: 'HIV-positive' }] };
   await post(clinA(), positive);
   const own = await clinA().get(`/fhir/EpisodeOfCare?patient=Patient/${patient}`);

@@ -21,14 +21,14 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => t.close());
 
-interface GapOut { code: string; dueDate: string; rule: string; status: string; focus?: string }
+interface GapOut { code: string; dueDate: string; overdueDate?: string; rule: string; status: string; focus?: string }
 
 async function gaps(patient: string, org: string, roles: ('clinician' | 'outreach' | 'reporting')[] = ['clinician']): Promise<GapOut[]> {
   const res = await t.as(roles, org).get(`/fhir/Patient/${patient}/$care-gaps?asOf=${AS_OF}`);
   expect(res.status).toBe(200);
   return ((res.body as Parameters).parameter ?? []).map((p) => {
     const part = (n: string) => p.part!.find((x) => x.name === n);
-    return { code: part('code')!.valueCode!, dueDate: part('dueDate')!.valueDate!, rule: part('rule')!.valueString!, status: part('status')!.valueCode!, focus: part('focus')?.valueReference?.reference };
+    return { code: part('code')!.valueCode!, dueDate: part('dueDate')!.valueDate!, overdueDate: part('overdueDate')?.valueDate, rule: part('rule')!.valueString!, status: part('status')!.valueCode!, focus: part('focus')?.valueReference?.reference };
   });
 }
 
@@ -44,33 +44,16 @@ test('the programme is written: ~15 resources a client', () => {
   expect(seeded.resources / seeded.clients).toBeGreaterThan(8);
 });
 
-test('diagnosed without ART: art-start gap from the diagnosis date (SWIT 5.3), overdue after 28 days', async () => {
+test('diagnosed without ART: art-start gap from the diagnosis date (SWIT 5.3), overdue 7 days later; retest before ART offered (HIV.S.4.05)', async () => {
   const f = find((x) => !!x.diagnosis && !x.artStart && x.diagnosis.date < '2025-05-01');
   const g = await gaps(f.patient, f.diagnosis!.org);
-  expect(g).toContainEqual(expect.objectContaining({ code: 'art-start', dueDate: f.diagnosis!.date, rule: 'SWIT5.3', status: 'overdue' }));
+  const overdueDate = formatDate(parseDate(f.diagnosis!.date)! + 7 * 86_400_000);
+  expect(g).toContainEqual(expect.objectContaining({ code: 'art-start', dueDate: f.diagnosis!.date, overdueDate, rule: 'SWIT5.3', status: 'overdue' }));
+  expect(g).toContainEqual(expect.objectContaining({ code: 'hiv-retest-before-art', dueDate: f.diagnosis!.date, rule: 'HIV.S.4.05', status: 'due' }));
   expect(g.map((x) => x.code)).not.toContain('hiv-retest');
 });
 
-test('on ART: the viral load the HIV.S.2 schedule asks for next', async () => {
-  const onArt = seeded.facts.filter((x) => !!x.artStart && months(x.artStart, 6) <= AS_OF);
-  expect(onArt.length).toBeGreaterThan(5);
-  const rules = new Set<string>();
-  for (const f of onArt) {
-    // Expected from the facts alone: HIV.S.2 rows .01 (none yet), .06 (> 1000), .04 (50–1000), .02/.03 (suppressed).
-    const last = f.viralLoads.at(-1);
-    const [code, due, rule] = !last ? ['viral-load', months(f.artStart!, 6), 'HIV.S.2.01']
-      : last.value > 1000 ? ['viral-load-high', last.date, 'HIV.S.2.06']
-      : last.value >= 50 ? ['viral-load', months(last.date, 3), 'HIV.S.2.04']
-      : f.viralLoads.length === 1 && last.date < months(f.artStart!, 12) ? ['viral-load', months(f.artStart!, 12), 'HIV.S.2.02']
-      : ['viral-load', months(last.date, 12), 'HIV.S.2.03'];
-    const g = await gaps(f.patient, f.diagnosis!.org);
-    if (due <= AS_OF) {
-      expect(g).toContainEqual(expect.objectContaining({ code, dueDate: due, rule }));
-      rules.add(rule);
-    } else expect(g.map((x) => x.code)).not.toContain(code);
-  }
-  expect(rules.size).toBeGreaterThanOrEqual(2);
-});
+// HIV.S.2 row by row, with its copies/mL boundaries: tests/services/care-gaps-schedule.test.ts.
 
 test('HIV-negative key population client: yearly retest from the last negative (HIV.B9.DT.03)', async () => {
   const f = find((x) => x.home === x.clinic && !x.diagnosis && !x.prep && !x.pendingA1 && x.conclusions.length > 0 && x.conclusions.at(-1)!.result === 'negative' && months(x.conclusions.at(-1)!.date, 12) <= AS_OF);
@@ -149,4 +132,27 @@ test('linkage over HTTP: the server keeps the HIV care episode and its days to A
   expect(ep[0]!.extension).toContainEqual({ url: C.EXT_DAYS_TO_ART, valueInteger: 5 });
   // Another organisation sees neither the episode nor the client.
   expect(((await t.as(['clinician'], 'clinic-8').get(search)).body as Bundle).entry).toBeUndefined();
+});
+
+test('a "positive" after a single reactive A1 puts nobody on the ART waitlist: no episode, no art-start, the next assay instead (HIV.B7.DT.02)', async () => {
+  const as = t.as(['clinician'], 'clinic-9');
+  const p = await as.post('/fhir/Patient').send({ resourceType: 'Patient', gender: 'female', birthDate: '1992' });
+  const patient = p.body.id as string;
+  const subject = { reference: `Patient/${patient}` };
+  const a1 = await as.post('/fhir/Observation').send({
+    resourceType: 'Observation', status: 'final', code: { coding: [C.HIV_RDT] }, subject, effectiveDateTime: '2025-06-10T10:00:00Z',
+    valueCodeableConcept: { coding: [C.REACTIVE] }, component: [{ code: { coding: [C.ASSAY_NUMBER] }, valueCodeableConcept: { coding: [C.ASSAY_NUMBERS.A1] } }],
+  });
+  expect(a1.status).toBe(201);
+  // No profile claimed: stored as sent, but read for what its assays say.
+  const conclusion = await as.post('/fhir/Observation').send({
+    resourceType: 'Observation', status: 'final', code: { coding: [C.HIV_CONCLUSION] }, subject, effectiveDateTime: '2025-06-10T10:05:00Z',
+    valueCodeableConcept: { coding: [...C.CONCLUSION_CODINGS.positive] }, derivedFrom: [{ reference: `Observation/${a1.body.id as string}` }],
+  });
+  expect(conclusion.status).toBe(201);
+  expect(((await as.get(`/fhir/EpisodeOfCare?patient=Patient/${patient}`)).body as Bundle).entry).toBeUndefined();
+  const res = await as.get(`/fhir/Patient/${patient}/$care-gaps?asOf=2025-06-30`);
+  const g = ((res.body as Parameters).parameter ?? []).map((x) => Object.fromEntries(x.part!.map((y) => [y.name, y.valueCode ?? y.valueString ?? y.valueDate])));
+  expect(g.map((x) => x.code)).not.toContain('art-start');
+  expect(g).toContainEqual(expect.objectContaining({ code: 'hiv-testing-incomplete', dueDate: '2025-06-10', rule: 'HIV.B7.DT.02' }));
 });

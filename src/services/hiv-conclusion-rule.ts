@@ -1,0 +1,47 @@
+/**
+ * The conclusion rule of the `hiv-test-conclusion` profile: a conclusion that claims the profile
+ * must be what the WHO testing strategy (DAK HIV.B7.DT) makes of the assays it is derived from,
+ * else 422. HIV.B7.DT.08 reports HIV-positive only after A1+, A2+ and A3+; a "positive" after a
+ * single reactive A1 would start a diagnosis, an ART start and a linkage episode on an unfinished
+ * strategy. The JSON Schema cannot see the assays, so the check is a write rule; it lives here,
+ * beside the strategy, because src/profiles does not import the services.
+ *
+ * Only assays the writer may see count, so a refusal never tells them another organisation's
+ * result; with none (assays elsewhere, or not written yet) there is nothing to contradict and the
+ * conclusion is stored, as the care gaps also read it. Nothing here is a precondition of a
+ * service (SWIT 5.1): a declined test is recorded with the hiv-test-declined profile, not this one.
+ */
+import type { Observation } from '@medplum/fhirtypes';
+import { invalid, issue } from '../fhir/outcome';
+import type { WriteRule } from '../fhir/rules';
+import { canSee } from '../policy/access';
+import type { Assay } from './decisions/hiv-testing-strategy';
+import { assayOf, conclusionOf, conclusionSupport, memberIds } from './hiv-conclusion';
+
+export const CONCLUSION_PROFILE = 'https://linkcare.example.org/fhir/StructureDefinition/hiv-test-conclusion';
+const VOID = new Set(['entered-in-error', 'cancelled']);
+
+/** Refuses (422) a profiled HIV conclusion that its recorded assays contradict (HIV.B7.DT). */
+export const conclusionRule: WriteRule = {
+  name: 'hiv-test-conclusion-strategy',
+  types: ['Observation'],
+  async before(_ctx, tx, event) {
+    const o = event.resource as Observation | undefined;
+    if (!o?.meta?.profile?.includes(CONCLUSION_PROFILE) || VOID.has(o.status)) return;
+    const result = conclusionOf(o);
+    const at = o.effectiveDateTime;
+    if (!result || !at) return;
+    const patient = o.subject?.reference?.replace(/^Patient\//, '');
+    const assays: Assay[] = [];
+    for (const id of memberIds(o)) {
+      const v = await tx.read('Observation', id);
+      const assay = v?.resource as Observation | undefined;
+      if (!v || v.deleted || !assay || VOID.has(assay.status) || v.patient !== patient) continue;
+      if (!(await canSee(event.principal, v, tx))) continue;
+      const a = assayOf(assay);
+      if (a) assays.push(a);
+    }
+    const support = conclusionSupport(result, assays, at.slice(0, 10));
+    if (!support.supported) throw invalid([issue('business-rule', support.message, 'Observation.valueCodeableConcept')], 422);
+  },
+};
