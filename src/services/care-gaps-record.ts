@@ -33,6 +33,12 @@ export interface Medication {
   supplyDays: number;
 }
 
+/** A cervical screen (DAK HIV.S.3): its result, when recorded (HIV.D.DE707/.708/.694). */
+export interface CervicalScreen {
+  date: string;
+  result?: 'negative' | 'positive';
+}
+
 export interface ClientRecord {
   gender?: string;
   birthYear?: number;
@@ -52,7 +58,9 @@ export interface ClientRecord {
   hbvSchedule?: 'standard' | 'accelerated';
   hbsagPositive: boolean;
   hbsagNegativeDate?: string;
-  cervicalScreens: string[];
+  /** An HBsAg test offered and declined: a refusal is data, and no precondition of vaccination (SWIT 5.1). */
+  hbsagDeclinedDate?: string;
+  cervicalScreens: CervicalScreen[];
   urgentReferrals: { taskId: string; status: string; description: string; authoredOn: string; deadline?: string }[];
 }
 
@@ -66,6 +74,16 @@ const has = (cc: Coded, c: { system?: string; code?: string }): boolean => !!cc?
 const codeIn = (cc: Coded, system: string): string | undefined => cc?.coding?.find((x) => x.system === system)?.code;
 const any = (cc: Coded, list: readonly { system?: string; code?: string }[]): boolean => list.some((c) => has(cc, c));
 const DECLINED = { system: C.DATA_ABSENT, code: 'asked-declined' };
+// The codes of the hepatitis-test and cervical-screening profiles (schemas/terminology), read
+// beside the seed's LOINC/SNOMED ones until src/seed/codes.ts lists them.
+const HBSAG_CODES = [C.HBSAG, { system: C.DAK, code: 'HIV.D.DE405' }];
+const HBSAG_POSITIVE = [C.DETECTED, { system: C.DAK, code: 'HIV.D.DE163' }];
+const HBSAG_NEGATIVE = [C.NOT_DETECTED, { system: C.DAK, code: 'HIV.D.DE164' }];
+const CERVICAL_OBSERVATION = { system: 'https://linkcare.example.org/fhir/CodeSystem/observation-type', code: 'cervical-screening' };
+const CERVICAL_NEGATIVE = { system: C.DAK, code: 'HIV.D.DE708' };
+/** Positive for precancer lesions (HIV.D.DE707) or suspicious for invasive cancer (HIV.D.DE694). */
+const CERVICAL_POSITIVE = [{ system: C.DAK, code: 'HIV.D.DE707' }, { system: C.DAK, code: 'HIV.D.DE694' }];
+const cervicalResult = (cc: Coded): CervicalScreen['result'] => (has(cc, CERVICAL_NEGATIVE) ? 'negative' : any(cc, CERVICAL_POSITIVE) ? 'positive' : undefined);
 
 function when(o: Observation): string | undefined {
   return o.effectiveDateTime ?? o.effectivePeriod?.start ?? o.issued;
@@ -122,9 +140,14 @@ export function clientRecord(patient: Patient, resources: readonly Resource[]): 
       }
     } else if (has(o.code, C.VIRAL_LOAD) && o.valueQuantity?.value !== undefined) rec.viralLoads.push({ date: at, value: o.valueQuantity.value });
     else if (has(o.code, C.TB_SCREEN)) rec.tbScreens.push({ date: at, positive: has(o.valueCodeableConcept, C.TB_SCREEN_POSITIVE) });
-    else if (has(o.code, C.HBSAG)) {
-      if (has(o.valueCodeableConcept, C.DETECTED)) rec.hbsagPositive = true;
-      else if (has(o.valueCodeableConcept, C.NOT_DETECTED)) rec.hbsagNegativeDate = at;
+    else if (any(o.code, HBSAG_CODES)) {
+      // An indeterminate result (HIV.D.DE165) is neither: vaccination stays offered.
+      if (any(o.valueCodeableConcept, HBSAG_POSITIVE)) rec.hbsagPositive = true;
+      else if (any(o.valueCodeableConcept, HBSAG_NEGATIVE)) rec.hbsagNegativeDate = at;
+      else if (has(o.dataAbsentReason, DECLINED)) rec.hbsagDeclinedDate = at;
+    } else if (has(o.code, CERVICAL_OBSERVATION) || has(o.code, C.CERVICAL_SCREENING)) {
+      const result = cervicalResult(o.valueCodeableConcept);
+      rec.cervicalScreens.push({ date: at, ...(result ? { result } : {}) });
     }
   }
   rec.pendingStrategy = pending(obs.filter((o) => has(o.code, C.HIV_RDT) && !inConclusion.has(o.id!)));
@@ -176,7 +199,10 @@ function collect(rec: ClientRecord, r: Resource, restsOnUnsupported: (observatio
     }
     case 'Procedure': {
       const p = r as Procedure;
-      if (p.status === 'completed' && has(p.code, C.CERVICAL_SCREENING) && p.performedDateTime) rec.cervicalScreens.push(p.performedDateTime);
+      if (p.status !== 'completed' || !has(p.code, C.CERVICAL_SCREENING) || !p.performedDateTime) return;
+      // Without a recorded outcome the result is unknown, which never counts as negative (HIV.S.3 stop rule).
+      const result = cervicalResult(p.outcome);
+      rec.cervicalScreens.push({ date: p.performedDateTime, ...(result ? { result } : {}) });
       return;
     }
     case 'ServiceRequest': {

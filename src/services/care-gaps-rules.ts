@@ -2,12 +2,13 @@
  * Care gaps: what is due or overdue for one client on a given day, from the facts of their record
  * that the caller may see. Pure: the operation (care-gaps.ts) gathers the facts, this decides.
  * Every gap names the rule that fired: a DAK decision-table row or schedule (HIV.B7.DT, HIV.B9.DT,
- * HIV.D4.DT, HIV.S.2, HIV.S.3), the HBV schedule ids of hbv-vaccination.ts, or a SWIT section.
+ * HIV.D4.DT, HIV.S.2, HIV.S.3, HIV.S.4), the HBV schedule ids of hbv-vaccination.ts, or a SWIT section.
  * Gaps are offers, never preconditions (SWIT 5.1): nothing here blocks any other service.
  */
 import { addDays, addMonths, formatDate, parseDate, parseDateTime } from './decisions/dates';
 import { hivRetestDue } from './decisions/hiv-retest';
 import { hbvVaccinationSchedule, type HbvSchedule } from './decisions/hbv-vaccination';
+import { cervicalScreeningDue } from './decisions/cervical-screening';
 import type { ClientRecord, Conclusion } from './care-gaps-record';
 
 export type GapCode =
@@ -39,8 +40,7 @@ export const VL_FAILURE = 1000;
 export const RAPID_ART_DAYS = 7;
 /** Project choice: a TB symptom screen at least yearly for people living with HIV (SWIT 5.4, DAK HIV.D4.DT at every visit). */
 export const TB_SCREEN_MONTHS = 12;
-/** HIV.S.3: rescreening interval for women living with HIV where HPV DNA testing is not available (VIA/cytology). */
-export const CERVICAL_WLHIV_YEARS = 3;
+export { CERVICAL_WLHIV_YEARS } from './decisions/cervical-screening';
 
 /** Every rule states when its gap becomes overdue: no silent default. */
 type Draft = Omit<Gap, 'status' | 'overdueDate'> & { overdueDate: string | undefined };
@@ -62,7 +62,7 @@ export function careGaps(record: ClientRecord, asOf: string): Gap[] {
   const diagnosed = positive?.date ?? (record.hivConditionDate ? record.hivConditionDate : undefined);
   if (diagnosed) drafts.push(...livingWithHiv(record, diagnosed));
   else drafts.push(...hivTesting(record, today));
-  drafts.push(...hepatitisB(record, today), ...cervical(record, asOf, diagnosed), ...refills(record), ...referrals(record));
+  drafts.push(...hepatitisB(record, asOf), ...cervical(record, asOf, diagnosed), ...refills(record), ...referrals(record));
   return drafts
     .filter((g) => day(g.dueDate) <= today)
     .map(({ overdueDate, ...g }): Gap => ({
@@ -132,6 +132,7 @@ function livingWithHiv(record: ClientRecord, diagnosed: string): Draft[] {
   } else {
     out.push(viralLoad(record, art.date));
   }
+  out.push(...discordantRetest(record, since));
   const screens = record.tbScreens;
   const lastScreen = latest(screens);
   if (lastScreen?.positive && !record.tbReferralDates.some((d) => d >= lastScreen.date.slice(0, 10))) {
@@ -153,11 +154,32 @@ function livingWithHiv(record: ClientRecord, diagnosed: string): Draft[] {
  * condition of it: ART is not held back for a retest.
  */
 function retestBeforeArt(record: ClientRecord, since: string): Draft[] {
-  const diagnosing = earliest(record.conclusions.filter((c) => c.result === 'positive' && !c.unsupported));
+  const diagnosing = diagnosingConclusion(record);
   const retested = record.conclusions.some((c) => !c.unsupported && c !== diagnosing && c.date.slice(0, 10) >= since);
   const declined = record.declinedTests.some((d) => d.slice(0, 10) >= since);
   if (retested || declined) return [];
   return [{ code: 'hiv-retest-before-art', description: 'Newly diagnosed: offer a retest with the same testing strategy to verify the HIV status before ART starts (ART is not held back for it)', dueDate: since, overdueDate: undefined, rule: 'HIV.S.4.05' }];
+}
+
+const diagnosingConclusion = (record: ClientRecord): Conclusion | undefined => earliest(record.conclusions.filter((c) => c.result === 'positive' && !c.unsupported));
+
+/**
+ * HIV.S.4.05 retests the newly diagnosed "to verify HIV status" with the same strategy
+ * (HIV.B7.DT): when the latest conclusion since the diagnosis is not HIV-positive (what its assays
+ * say, when they say otherwise than its label), the status is not verified. The DAK names no
+ * further row, so the gap asks for the diagnosis to be reviewed with the client at once; the
+ * diagnosis stands meanwhile, and nothing here holds back or stops ART. A later positive retest
+ * resolves it.
+ */
+function discordantRetest(record: ClientRecord, since: string): Draft[] {
+  const diagnosing = diagnosingConclusion(record);
+  const said = (c: Conclusion): Conclusion['result'] | undefined => (!c.unsupported ? c.result : c.unsupported.kind === 'conclusion' ? c.unsupported.result : undefined);
+  const retests = record.conclusions.filter((c) => c !== diagnosing && c.date.slice(0, 10) >= since && said(c) !== undefined);
+  const last = latest(retests);
+  const result = last && said(last);
+  if (!last || result === 'positive') return [];
+  const due = last.date.slice(0, 10);
+  return [{ code: 'hiv-conclusion-review', description: `HIV-${result} on ${due} after the HIV-positive diagnosis of ${since}: the retest does not verify the diagnosis; review it with the client and retest with the same strategy (ART is neither held back nor stopped by this)`, dueDate: due, overdueDate: due, rule: 'HIV.S.4.05' }];
 }
 
 /**
@@ -188,39 +210,34 @@ function viralLoad(record: ClientRecord, artStart: string): Draft {
   return routine('Routine viral load every 12 months', addMonths(at, 12), 'HIV.S.2.03');
 }
 
-/** The next HBV dose of a started series, or the first dose after a negative HBsAg (SWIT 5.6: three doses). */
-function hepatitisB(record: ClientRecord, today: number): Draft[] {
+/**
+ * Hepatitis B vaccination (SWIT 5.6: three doses): the next dose of a started series, or the first.
+ * The first is offered to every client not known to be HBsAg-positive, tested or not: no DAK row
+ * makes a negative HBsAg a condition of vaccination (HIV.C.DE159 "Offer or refer for HBV testing
+ * and vaccination", HIV.S.1 "Assessment and provision of vaccinations" after any HIV test; the
+ * WHO 2017 position paper vaccinates adults at risk, sex workers among them), and a declined test
+ * is a refusal of the test only (SWIT 5.1). Due from the negative test, else the declined one,
+ * else today. A positive HBsAg ends it (vaccination cannot help; HIV.S.1 counselling instead).
+ */
+function hepatitisB(record: ClientRecord, asOf: string): Draft[] {
   if (record.hbsagPositive) return [];
   const doses = [...record.hbvDoses].sort();
   if (!doses.length) {
-    if (!record.hbsagNegativeDate) return [];
-    const due = record.hbsagNegativeDate.slice(0, 10);
-    return [{ code: 'hbv-dose', description: 'HBsAg negative and not vaccinated: offer hepatitis B vaccination (dose 1)', dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: 'HBV.STD.01' }];
+    const [due, why] = record.hbsagNegativeDate ? [record.hbsagNegativeDate.slice(0, 10), 'HBsAg negative'] : record.hbsagDeclinedDate ? [record.hbsagDeclinedDate.slice(0, 10), 'HBsAg test declined (not a condition of vaccination)'] : [asOf, 'No HBsAg result on record (testing is offered, not required)'];
+    return [{ code: 'hbv-dose', description: `${why} and not vaccinated: offer hepatitis B vaccination (dose 1)`, dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: 'HBV.STD.01' }];
   }
   const schedule: HbvSchedule = record.hbvSchedule ?? 'standard';
-  const next = hbvVaccinationSchedule({ doseDates: doses.map((d) => d.slice(0, 10)), schedule }, new Date(today));
+  const next = hbvVaccinationSchedule({ doseDates: doses.map((d) => d.slice(0, 10)), schedule }, new Date(day(asOf)));
   if (!next.ok || 'complete' in next.value) return [];
   const due = next.value.nextDoseDate;
   return [{ code: 'hbv-dose', description: `Hepatitis B vaccine dose ${doses.length + 1} (${schedule} schedule)`, dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: next.value.rule }];
 }
 
-/**
- * Cervical screening (SWIT 5.7): women living with HIV from age 25, every 3 years with VIA or
- * cytology (DAK HIV.S.3); other women aged 30–49 at least once.
- */
+/** Cervical screening (SWIT 5.7; DAK HIV.S.3 rows and stop rule, ages from a birth year: decisions/cervical-screening.ts). */
 function cervical(record: ClientRecord, asOf: string, diagnosed: string | undefined): Draft[] {
-  if (record.gender !== 'female' || record.birthYear === undefined) return [];
-  const age = Number(asOf.slice(0, 4)) - record.birthYear;
-  const last = latest(record.cervicalScreens.map((date) => ({ date })));
-  if (diagnosed && age >= 25) {
-    const turned25 = `${record.birthYear + 25}-01-01`;
-    const due = last ? iso(addMonths(day(last.date), 12 * CERVICAL_WLHIV_YEARS)) : diagnosed.slice(0, 10) > turned25 ? diagnosed.slice(0, 10) : turned25;
-    return [{ code: 'cervical-screening', description: 'Cervical screening for a woman living with HIV (every 3 years, VIA or cytology)', dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: 'HIV.S.3' }];
-  }
-  if (!diagnosed && age >= 30 && age <= 49 && !last) {
-    return [{ code: 'cervical-screening', description: 'Cervical screening at least once for women aged 30–49', dueDate: asOf, overdueDate: graceAfter(asOf, OVERDUE_DAYS), rule: 'SWIT5.7' }];
-  }
-  return [];
+  if (record.gender !== 'female') return [];
+  const due = cervicalScreeningDue({ birthYear: record.birthYear, livingWithHivSince: diagnosed, screens: record.cervicalScreens, asOf });
+  return due ? [{ code: 'cervical-screening', ...due }] : [];
 }
 
 /** PrEP (SWIT 5.2) and opioid agonist therapy (SWIT 5.5) refills: the latest active prescription's supply running out. */

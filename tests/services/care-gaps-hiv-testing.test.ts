@@ -150,3 +150,43 @@ describe('HIV.S.4 "Retesting prior to ART initiation" (HIV.S.4.05)', () => {
     expect(gapsOf([condition(DAY)])).toContainEqual(expect.objectContaining({ code: 'hiv-retest-before-art', dueDate: DAY }));
   });
 });
+
+describe('a retest that does not verify the diagnosis (HIV.S.4.05: retest "to verify HIV status")', () => {
+  const negativeRetest = (date: string, id = 'n') => [assay(`${id}1`, 'A1', 'non-reactive', date), conclusion(id, 'negative', [`${id}1`], date)];
+  const review = (g: Gap[]) => g.find((x) => x.code === 'hiv-conclusion-review');
+
+  test('HIV.B7.DT.01 (A1−) after HIV.B7.DT.08: review at once, beside art-start; it stands in for the retest before ART', () => {
+    const g = gapsOf([...positiveAfterAll, ...negativeRetest('2025-03-02')]);
+    expect(review(g)).toMatchObject({ dueDate: '2025-03-02', overdueDate: '2025-03-02', status: 'overdue', rule: 'HIV.S.4.05' });
+    expect(review(g)?.description).toMatch(/HIV-negative on 2025-03-02 after the HIV-positive diagnosis of 2025-03-01/);
+    expect(codes(g)).toContain('art-start');
+    expect(codes(g)).not.toContain('hiv-retest-before-art');
+  });
+
+  test('HIV.B7.DT.07 (A1+, A2+, A3−: inconclusive) after the diagnosis: review too', () => {
+    const retest = [assay('b1', 'A1', 'reactive', '2025-03-02'), assay('b2', 'A2', 'reactive', '2025-03-02'), assay('b3', 'A3', 'non-reactive', '2025-03-02'), conclusion('d', 'inconclusive', ['b1', 'b2', 'b3'], '2025-03-02')];
+    expect(review(gapsOf([...positiveAfterAll, ...retest]))).toMatchObject({ rule: 'HIV.S.4.05', dueDate: '2025-03-02' });
+  });
+
+  test('on ART: a later negative is flagged for review; the viral load schedule goes on', () => {
+    const g = gapsOf([...positiveAfterAll, art('2025-03-03'), ...negativeRetest('2025-06-01')], '2025-09-03');
+    expect(review(g)).toMatchObject({ dueDate: '2025-06-01', rule: 'HIV.S.4.05' });
+    expect(codes(g)).toContain('viral-load');
+  });
+
+  test('a "positive" label whose assays say HIV-negative (A1−) counts for its assays: review', () => {
+    const g = gapsOf([...positiveAfterAll, assay('b1', 'A1', 'non-reactive', '2025-03-02'), conclusion('d', 'positive', ['b1'], '2025-03-02')]);
+    expect(review(g)).toMatchObject({ rule: 'HIV.S.4.05' });
+  });
+
+  test('diagnosed from an HIV Condition, then a negative conclusion: review', () => {
+    expect(review(gapsOf([condition(DAY), ...negativeRetest('2025-03-02')]))).toMatchObject({ rule: 'HIV.S.4.05' });
+  });
+
+  test('no review: a negative before the diagnosis (seroconversion), or a later positive retest that verifies it', () => {
+    const before = [...negativeRetest('2024-09-01', 'old'), ...positiveAfterAll];
+    expect(codes(gapsOf(before))).not.toContain('hiv-conclusion-review');
+    const verified = [assay('v1', 'A1', 'reactive', '2025-03-05'), assay('v2', 'A2', 'reactive', '2025-03-05'), assay('v3', 'A3', 'reactive', '2025-03-05'), conclusion('v', 'positive', ['v1', 'v2', 'v3'], '2025-03-05')];
+    expect(codes(gapsOf([...positiveAfterAll, ...negativeRetest('2025-03-02'), ...verified], '2025-03-06'))).not.toContain('hiv-conclusion-review');
+  });
+});

@@ -249,9 +249,23 @@ describe('post-exposure care (SWIT 5.7)', () => {
     expect(out.rules).toContain('SWIT5.7.SA.02');
   });
 
+  // SWIT 5.7: emergency contraception within 120 hours is part of post-rape care; `sex` is the
+  // registered (administrative) gender, which does not tell whether someone can become pregnant.
+  test.each<[string, Partial<PostExposureInput>]>([
+    ['sex other', { sex: 'other' }],
+    ['sex unknown', { sex: 'unknown' }],
+    ['sex male (e.g. a transgender man): not ruled out on the registered gender alone', { sex: 'male' }],
+    ['a condom failure, sex other', { sex: 'other', exposureType: 'condom-failure' }],
+  ])('emergency contraception offered after a sexual exposure for %s', (_what, i) => {
+    const out = assess(i);
+    expect(out).toMatchObject({ ecEligible: true, ecDeadline: '2024-05-06T22:00:00Z' });
+    expect(out.rules).toContain('SWIT5.7.EC.01');
+  });
+
   test.each<[string, Partial<PostExposureInput>]>([
     ['someone already pregnant', { pregnant: true }],
-    ['a man', { sex: 'male' }],
+    ['someone whose record rules pregnancy out', { sex: 'male', pregnancyPossible: false }],
+    ['a pregnant man (a transgender man may be pregnant): assessed, not refused', { sex: 'male', pregnant: true }],
     ['a needle-sharing exposure', { exposureType: 'needle-sharing' }],
   ])('no emergency contraception for %s', (_what, i) => {
     const out = assess(i);
@@ -268,7 +282,7 @@ describe('post-exposure care (SWIT 5.7)', () => {
 
   test.each<[string, Partial<PostExposureInput>, string, string]>([
     ['an assessment before the exposure', { assessmentDateTime: '2024-05-01T21:59:00Z' }, 'business-rule', 'assessmentDateTime'],
-    ['a pregnant man', { sex: 'male', pregnant: true }, 'business-rule', 'pregnant'],
+    ['pregnant while pregnancy is ruled out', { pregnant: true, pregnancyPossible: false }, 'business-rule', 'pregnant'],
     ['an exposure time without a zone', { exposureDateTime: '2024-05-01T22:00:00' }, 'invalid', 'exposureDateTime'],
   ])('refuses %s', (_what, i, code, param) => {
     expect(refusal(postExposure({ ...base, ...i }))).toMatchObject({ code, param });

@@ -133,6 +133,22 @@ describe('happy paths', () => {
     expect(all(res.body, 'rule').map((r) => r.valueString)).toContain('SWIT5.7.PEP.02');
   });
 
+  test.each(['other', 'unknown', 'male'])('$post-exposure: sex %s (registered gender) does not rule emergency contraception out (SWIT 5.7)', async (sex) => {
+    const body = params(...HAPPY['post-exposure']!.parameter!.map((p) => (p.name === 'sex' ? { ...p, valueCode: sex } : p)));
+    const res = await post('post-exposure', body);
+    expect(res.status).toBe(200);
+    expect(one(res.body, 'ecEligible')?.valueBoolean).toBe(true);
+    expect(all(res.body, 'rule').map((r) => r.valueString)).toContain('SWIT5.7.EC.01');
+  });
+
+  test('$post-exposure: pregnancyPossible=false, given by the clinician, rules emergency contraception out', async () => {
+    const body = params(...HAPPY['post-exposure']!.parameter!, { name: 'pregnancyPossible', valueBoolean: false });
+    const res = await post('post-exposure', body);
+    expect(res.status).toBe(200);
+    expect(one(res.body, 'ecEligible')?.valueBoolean).toBe(false);
+    expect(one(res.body, 'pepEligible')?.valueBoolean).toBe(true);
+  });
+
   test('$sti-syndromic: options from the versioned table, with its review status', async () => {
     const res = await post('sti-syndromic', HAPPY['sti-syndromic']);
     expect(res.status).toBe(200);

@@ -5,6 +5,9 @@
  * No DAK table covers this; the rule ids below are this module's own (prefix SWIT5.7).
  * Nothing is made a precondition of anything else: an unknown HIV status does not hold PEP back
  * until a test is done (SWIT 5.1, voluntary and informed consent).
+ * `sex` takes FHIR administrative-gender codes: it says how a client is registered, not whether
+ * they can become pregnant (DAK HIV.A.DE18 gender, incl. transgender men, is not HIV.A.DE25 sex
+ * assigned at birth), so it never rules emergency contraception out on its own.
  */
 import { HOUR_MS, addMonths, formatDate, formatDateTime, localDateOf, parseDateTime } from './dates';
 import { type Decision, impossible, malformed, ok } from './result';
@@ -20,6 +23,11 @@ export interface PostExposureInput {
   hivStatus: HivStatus;
   pregnant: boolean;
   sex: Sex;
+  /**
+   * false only when the record rules pregnancy out (e.g. sex assigned at birth male, DAK
+   * HIV.A.DE25, or the client says so); absent when nothing does, which offers EC.
+   */
+  pregnancyPossible?: boolean;
 }
 
 export interface FollowUp {
@@ -67,7 +75,8 @@ export function postExposure(input: PostExposureInput): Decision<PostExposureOut
   const assessment = parseDateTime(input.assessmentDateTime);
   if (assessment === undefined) return malformed('assessmentDateTime', 'assessmentDateTime must be a dateTime with time and time zone');
   if (assessment < exposure) return impossible('assessmentDateTime', 'assessmentDateTime is before exposureDateTime');
-  if (input.pregnant && input.sex === 'male') return impossible('pregnant', 'pregnant is true for sex male');
+  // Not refused for sex male: a transgender man registered as male may be pregnant.
+  if (input.pregnant && input.pregnancyPossible === false) return impossible('pregnant', 'pregnant is true while pregnancyPossible is false');
 
   const R = POST_EXPOSURE_RULES;
   const rules: string[] = [];
@@ -85,10 +94,13 @@ export function postExposure(input: PostExposureInput): Decision<PostExposureOut
     rules.push(inWindow ? R.pepInWindow : R.pepTooLate);
   }
 
-  // Pregnancy is possible after a sexual exposure of someone female who is not already pregnant;
-  // after a needle or occupational exposure there is nothing for contraception to prevent.
+  // SWIT 5.7 (shared/domain.md): post-rape care includes emergency contraception within 120
+  // hours. Offered after any sexual exposure unless the client is already pregnant or the record
+  // rules pregnancy out; never withheld on the registered gender (male, other, unknown), which
+  // would miss transgender men and others who can become pregnant. After a needle or
+  // occupational exposure there is nothing for contraception to prevent.
   let ec: Pick<PostExposureOutcome, 'ecEligible' | 'ecDeadline'>;
-  if (input.sex === 'female' && !input.pregnant && SEXUAL_EXPOSURES.has(input.exposureType)) {
+  if (!input.pregnant && input.pregnancyPossible !== false && SEXUAL_EXPOSURES.has(input.exposureType)) {
     const inWindow = elapsed <= EC_WINDOW_HOURS * HOUR_MS;
     ec = { ecEligible: inWindow, ecDeadline: formatDateTime(exposure + EC_WINDOW_HOURS * HOUR_MS) };
     rules.push(inWindow ? R.ecInWindow : R.ecTooLate);
