@@ -68,7 +68,7 @@ function client(i: number, rnd: () => number): Rec[] {
   }
   if (rnd() < 0.03) add({ resourceType: 'MedicationRequest', id: `${pid}-pep`, status: rnd() < 0.6 ? 'completed' : 'active', intent: 'order', medicationCodeableConcept: cc(REG, 'pep-tld'), subject, authoredOn: day() });
   if (pwid) {
-    add({ resourceType: 'SupplyDelivery', id: `${pid}-nsp`, status: 'completed', patient: subject, suppliedItem: { itemCodeableConcept: cc('https://linkcare.example.org/fhir/CodeSystem/commodity', 'nsp-kit') }, occurrenceDateTime: day() });
+    add({ resourceType: 'SupplyDelivery', id: `${pid}-nsp`, status: 'completed', patient: subject, suppliedItem: { itemCodeableConcept: cc('https://linkcare.example.org/fhir/CodeSystem/commodity', 'needle-syringe') }, occurrenceDateTime: day() });
     if (rnd() < 0.5) add({ resourceType: 'MedicationRequest', id: `${pid}-ost`, status: 'active', intent: 'order', medicationCodeableConcept: cc(REG, 'ost-methadone'), subject, authoredOn: day(), dosageInstruction: [{ doseAndRate: [{ doseQuantity: { value: 30 + Math.floor(rnd() * 60), unit: 'mg' } }] }] });
   }
   if (rnd() < 0.3) add({ resourceType: 'Observation', id: `${pid}-syph`, status: 'final', code: cc(LOINC, '20507-0'), subject, encounter, effectiveDateTime: visit, valueCodeableConcept: cc(SCT, rnd() < 0.05 ? '11214006' : '131194007') });

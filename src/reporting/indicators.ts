@@ -45,10 +45,12 @@ export const INDICATORS: readonly Indicator[] = [
   },
   {
     id: 'HIV.IND.6', ref: 'PRV.6', title: 'PEP completion', scoring: 'proportion',
-    numerator: 'Clients with PEP prescribed in the period and a PEP course completion date in the period',
-    denominator: 'Clients with PEP prescribed in the period',
+    numerator: 'Of the denominator, clients with a PEP course completion date in the period',
+    denominator: `Clients with PEP prescribed in the period, excluding those whose ${c.PEP_COURSE_DAYS}-day course is due to be completed after the period end`,
     alignment: {},
-    population: clients(c.PEP, { numerator: [exists(c.PEP_COMPLETED, 'period')] }),
+    notes: `The DAK's denominator definition excludes courses due after the period end: the due date is the ${c.PEP_COURSE_DAYS}th day of the course, counted from the prescription date (its first day).`,
+    // A client is attributed to their first PEP prescription due by the period end.
+    population: clients(c.PEP, { anchorWindow: { courseDays: c.PEP_COURSE_DAYS }, numerator: [exists(c.PEP_COMPLETED, 'period')] }),
   },
   {
     id: 'HIV.IND.8', ref: 'PRV.8', title: 'NSP coverage', scoring: 'proportion',

@@ -15,8 +15,18 @@ export interface Code {
   code: string;
 }
 
-/** Which codes an event must carry: on a search parameter's index, or (types lacking one) at a JSON path of the resource. */
+/**
+ * Which codes an event must carry: on a search parameter's index, or (elements no parameter covers)
+ * among the Codings at a JSON path of the resource; `[*]` in the path steps into each member of an
+ * array (`$.reasonCode[*].coding`: the codings of every reason).
+ */
 export type CodeSource = { param: string; codes: readonly Code[] } | { json: string; codes: readonly Code[] };
+
+/** A JSON element no search parameter covers that must hold this value (e.g. `$.valueBoolean` true). */
+export interface JsonValue {
+  json: string;
+  equals: boolean;
+}
 
 /**
  * The instant an event happened: a date search parameter (its lower bound), or JSON paths tried in
@@ -30,8 +40,10 @@ export interface EventSource {
   /** The codes it carries; absent = every record of the type (e.g. any Encounter is a contact). */
   code?: CodeSource;
   date: DateSource;
-  /** Further token conditions, all of which must hold (e.g. Task.status). */
-  also?: readonly CodeSource[];
+  /** Further conditions, all of which must hold (e.g. Task.status). */
+  also?: readonly (CodeSource | JsonValue)[];
+  /** Codes that make the record not count (e.g. an ARV regimen whose reason is PEP is not ART). */
+  unless?: readonly CodeSource[];
   /** Statuses (`<type>.status` token codes) that make the record not count; default EXCLUDED_STATUSES. */
   excludeStatus?: readonly string[];
 }
@@ -48,9 +60,11 @@ export interface EventKind {
 /**
  * When an event must have happened. Periods are whole UTC days: `period` = [start, end];
  * `to-end` = any time up to the end; `before-start` = before the period; `since-anchor` = at or
- * after the anchor event and up to the end; `monthsBeforeEnd` = at or before end − n months.
+ * after the anchor event and up to the end; `monthsBeforeEnd` = at or before end − n months;
+ * `courseDays` = in the period, on a day from which a course of n days (that day the first) ends
+ * by the period end, i.e. at or before end − (n − 1) days.
  */
-export type Window = 'period' | 'to-end' | 'before-start' | 'since-anchor' | { monthsBeforeEnd: number };
+export type Window = 'period' | 'to-end' | 'before-start' | 'since-anchor' | { monthsBeforeEnd: number } | { courseDays: number };
 
 /** A condition on a unit of the population. */
 export type Condition =

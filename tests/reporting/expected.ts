@@ -16,8 +16,9 @@ export interface Expected {
 export const EXPECTED: Record<string, Expected> = {
   // PrEP: c1 (twice, counted once; first at enc-kp-1, community), c5 (clinic, facility).
   'HIV.IND.2': { total: [2, 2], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 1], 'setting|community': [1, 1], 'setting|facility': [1, 1], 'age-band|25-49': [2, 2], 'gender|female': [1, 1], 'gender|other': [1, 1] } },
-  // PEP: c4 (completed prescription), c5 (active).
-  'HIV.IND.5': { total: [2, 2], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 1], 'age-band|20-24': [1, 1], 'age-band|25-49': [1, 1] } },
+  // PEP: c4 (completed prescription), c5 (active), c1 (TLD with reason PEP, as the pep-prescription profile records it; not ART).
+  'HIV.IND.5': { total: [3, 3], strata: { 'organization|org-kp': [2, 2], 'organization|org-clinic': [1, 1], 'age-band|20-24': [1, 1], 'age-band|25-49': [2, 2] } },
+  // c1's course (2024-12-10) is due 2025-01-06, after the period end: not in the denominator (DAK PRV.6).
   'HIV.IND.6': { total: [2, 1], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 0] } },
   // PWID in contact: c3 (clinic), c4 (kp; counted as sex worker by DAK order); NSP kit to c4 only.
   'HIV.IND.8': { total: [2, 1], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 0], 'key-population|sex-worker': [1, 1], 'key-population|pwid': [1, 0] } },
@@ -25,7 +26,7 @@ export const EXPECTED: Record<string, Expected> = {
   'HIV.IND.11': { total: [2, 2], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 1] } },
   // Latest OAMT: c3 methadone 40 mg (< 60), c4 buprenorphine 8 mg (≥ 8).
   'HIV.IND.14': { total: [2, 1], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 0], 'setting|unknown': [2, 1] } },
-  // Tests (events): c1 ×2, c2+, c3+, c4 ×2 (second +), c5; c6's 2023 test and entered-in-error test excluded.
+  // Tests (events): c1 ×2, c2+, c3+, c4 ×2 (second +), c5; c6's 2023 test, entered-in-error test and c5's declined test excluded.
   'HIV.IND.19': {
     total: [7, 3],
     complete: true,
@@ -55,10 +56,11 @@ export const EXPECTED: Record<string, Expected> = {
   'HIV.IND.29': { total: [3, 2], strata: { 'organization|org-clinic': [3, 2], 'age-band|unknown': [1, 1], 'gender|unknown': [1, 1], 'key-population|not-recorded': [1, 1] } },
   'HIV.IND.30': { total: [2, 2], strata: { 'organization|org-clinic': [2, 2] } },
   'HIV.IND.48': { total: [2, 1], strata: { 'organization|org-clinic': [2, 1], 'age-band|50+': [1, 1], 'age-band|15-19': [1, 0] } },
-  // Contacts in 2024: c1, c2, c4 (kp), c3, c5 (clinic). Syphilis tests: c1+, c2−, c5+; treatment: c1.
+  // Contacts in 2024: c1, c2, c4 (kp), c3, c5 (clinic). Syphilis tests: c1+, c2−, c5+; treatment: c1 (BPG), c5 (DAK HIV.B.DE254
+  // with LOINC 63936-9, which is no ART start for c5).
   'HIV.IND.58': { total: [5, 3], strata: { 'organization|org-kp': [3, 2], 'organization|org-clinic': [2, 1] } },
   'HIV.IND.62': { total: [3, 2], strata: { 'organization|org-kp': [2, 1], 'organization|org-clinic': [1, 1] } },
-  'HIV.IND.66': { total: [2, 1], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 0] } },
+  'HIV.IND.66': { total: [2, 2], strata: { 'organization|org-kp': [1, 1], 'organization|org-clinic': [1, 1] } },
   // HBsAg: c3 (detected), c4 (negative). Anti-HCV: c3 (positive).
   'HIV.IND.80': { total: [5, 2], strata: { 'organization|org-kp': [3, 1], 'organization|org-clinic': [2, 1] } },
   'HIV.IND.83': { total: [5, 1], strata: { 'organization|org-kp': [3, 0], 'organization|org-clinic': [2, 1] } },

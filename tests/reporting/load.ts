@@ -9,7 +9,7 @@ import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { createIndexer } from '../../src/search/indexer';
 import { loadSearchRegistry } from '../../src/search/registry';
 
-interface FixtureRecord {
+export interface FixtureRecord {
   custodian: string | null;
   resource: Resource & { id: string };
 }
@@ -27,14 +27,19 @@ function patientOf(r: Record<string, unknown>): string | undefined {
 /** Writes every record of the named fixture; Patients are enrolled at their custodian. */
 export async function loadFixture(store: Store, name: string): Promise<number> {
   const doc = JSON.parse(readFileSync(join(__dirname, '../../fixtures/reporting', `${name}.json`), 'utf8')) as { records: FixtureRecord[] };
+  return loadRecords(store, doc.records);
+}
+
+/** Writes the records as they are (no write rules); Patients are enrolled at their custodian. */
+export async function loadRecords(store: Store, records: readonly FixtureRecord[]): Promise<number> {
   await store.unitOfWork(async (tx) => {
-    for (const { custodian, resource } of doc.records) {
+    for (const { custodian, resource } of records) {
       const patient = patientOf(resource as unknown as Record<string, unknown>);
       await tx.put(resource, { ...(custodian ? { custodian } : {}), ...(patient ? { patient } : {}), method: 'PUT' });
       if (resource.resourceType === 'Patient' && custodian) await tx.enrol(resource.id, custodian);
     }
   });
-  return doc.records.length;
+  return records.length;
 }
 
 /** The named fixture in an embedded store file, opened read-only as the indicator SQL reads it; `close` deletes it. */

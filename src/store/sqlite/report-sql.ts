@@ -29,6 +29,7 @@ import {
   type EventKind,
   type EventSource,
   EXCLUDED_STATUSES,
+  type JsonValue,
   type PopulationQuery,
   type ReportScope,
   type StrataSpec,
@@ -69,6 +70,12 @@ const ridsWith = (param: string, codes: readonly Code[]): Frag => {
   const u = rankedRids(param, [{ codes }]);
   return frag(`SELECT rid FROM (${u.sql})`, ...u.args);
 };
+
+const not = (f: Frag): Frag => frag(`NOT (${f.sql})`, ...f.args);
+
+/** The resource `r`'s JSON element holds the value (json_type tells JSON true/false from 1/0). */
+const jsonValue = (src: JsonValue): Frag =>
+  frag('EXISTS (SELECT 1 FROM versions v WHERE v.seq = r.seq AND json_type(v.content, ?) = ?)', src.json, src.equals ? 'true' : 'false');
 
 /** SQL string literal. */
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -126,7 +133,7 @@ export class Evaluation {
   /** Only windows within the period let a kind drop its earlier events. */
   private use(kind: EventKind, w: Window): void {
     const u = this.kinds.get(kind) ?? { n: this.kinds.size, history: false };
-    u.history ||= w !== 'period';
+    u.history ||= w !== 'period' && !(typeof w === 'object' && 'courseDays' in w);
     this.kinds.set(kind, u);
   }
 
@@ -182,17 +189,26 @@ export class Evaluation {
       if (!anchorAt) throw new Error('since-anchor needs an anchor');
       return frag(`${x} >= ${anchorAt} AND ${x} < ?`, this.endExcl);
     }
+    // A course starting on day D (its first day) ends on D + n − 1: D ≤ end − (n − 1), i.e. D < end − (n − 2) days.
+    if ('courseDays' in w) return frag(`${x} >= ? AND ${x} < ?`, this.start, dayStart(addDays(this.scope.periodEnd, 2 - w.courseDays)));
     return frag(`${x} < ?`, dayStart(addDays(monthsBefore(this.scope.periodEnd, w.monthsBeforeEnd), 1)));
   }
 
-  /** The rids carrying one of the codes, as a set (`IN`), or the resource `r`'s JSON (types lacking the parameter). */
-  private codeMatch(type: string, src: CodeSource, rid = 'r.rid'): Frag {
+  /**
+   * The rids carrying one of the codes, as a set (`+rid IN`: a filter on the code index's rids,
+   * never a probe of that index per member of the set), or the resource `r`'s JSON (no parameter).
+   */
+  private codeMatch(type: string, src: CodeSource): Frag {
     if ('param' in src) {
       const set = ridsWith(`${type}.${src.param}`, src.codes);
-      return frag(`${rid} IN (${set.sql})`, ...set.args);
+      return frag(`+rid IN (${set.sql})`, ...set.args);
     }
-    const m = join(src.codes.map((c) => frag("(json_extract(j.value, '$.code') = ? AND json_extract(j.value, '$.system') = ?)", c.code, c.system ?? null)), ' OR ');
-    return frag(`EXISTS (SELECT 1 FROM versions v, json_each(v.content, ?) j WHERE v.seq = r.seq AND (${m.sql || '0'}))`, src.json, ...m.args);
+    // `[*]` steps into each member of an array: one json_each per step, the last one over the Codings.
+    const steps = src.json.split('[*]').map((p, i) => (i ? `$${p}` : p));
+    const each = steps.map((_, i) => (i ? `json_each(j${i - 1}.value, ?) j${i}` : 'json_each(v.content, ?) j0')).join(', ');
+    const j = `j${steps.length - 1}`;
+    const m = join(src.codes.map((c) => frag(`(json_extract(${j}.value, '$.code') = ? AND json_extract(${j}.value, '$.system') = ?)`, c.code, c.system ?? null)), ' OR ');
+    return frag(`EXISTS (SELECT 1 FROM versions v, ${each} WHERE v.seq = r.seq AND (${m.sql || '0'}))`, ...steps, ...m.args);
   }
 
   /**
@@ -204,12 +220,13 @@ export class Evaluation {
   private eventInsert(src: EventSource, use: KindUse): Frag {
     const where: Frag[] = [frag('r.type = ? AND r.deleted = 0 AND r.patient IS NOT NULL', src.type)];
     if (this.scope.custodian !== undefined) where.push(frag('r.custodian = ?', this.scope.custodian));
-    // Conditions on indexed codes (further codes, excluded statuses) are sets of rids, checked before
-    // a record is looked up: most of a positive-results kind's records are dropped without a read.
+    // Conditions on indexed codes (further or excluding codes, excluded statuses) are sets of rids, checked
+    // before a record is looked up: most of a positive-results kind's records are dropped without a read.
     const byRid: Frag[] = [];
+    const add = (f: Frag, indexed: boolean): void => void (indexed ? byRid : where).push(f);
     if (src.code && !('param' in src.code)) where.push(this.codeMatch(src.type, src.code));
-    // `+rid`: a filter on the code index's rids, never a probe of that index per member of the set.
-    for (const a of src.also ?? []) ('param' in a ? byRid : where).push(this.codeMatch(src.type, a, 'param' in a ? '+rid' : 'r.rid'));
+    for (const a of src.also ?? []) add('equals' in a ? jsonValue(a) : this.codeMatch(src.type, a), 'param' in a);
+    for (const u of src.unless ?? []) add(not(this.codeMatch(src.type, u)), 'param' in u);
     const excluded = src.excludeStatus ?? EXCLUDED_STATUSES;
     if (excluded.length) byRid.push(frag(`+rid NOT IN (SELECT s.rid FROM idx_token s WHERE s.param = ? AND s.code IN (${excluded.map(() => '?').join(', ')}))`, `${src.type}.status`, ...excluded));
     // The records are visited in rid order, so the resources table and the date index are each read
@@ -348,10 +365,8 @@ export class Evaluation {
     const perType = (set: (type: string) => Frag): Frag =>
       join(types.map((type) => { const f = set(type); return frag(`(b.type = ? AND b.rid IN (${f.sql}))`, type, ...f.args); }), ' OR ');
     switch (c.kind) {
-      case 'not': {
-        const f = this.condition(c.of, types);
-        return frag(`NOT (${f.sql})`, ...f.args);
-      }
+      case 'not':
+        return not(this.condition(c.of, types));
       case 'all':
       case 'any': {
         if (!c.of.length) return frag(c.kind === 'all' ? '1' : '0');
