@@ -37,15 +37,22 @@ const kind = (id: string, ...sources: EventSource[]): EventKind => ({ id, source
 /** HIV test conclusion (DAK HIV.B.DE111 "HIV test result"); self-tests have their own element (HIV.B.DE44) and are not counted (HIV.IND.19 exclusion). */
 const HIV_TEST_CODE = code(dak('HIV.B.DE111'));
 /**
- * A result returned: the conclusion's value is HIV-positive, -negative or -inconclusive (DAK
- * HIV.B.DE112–114: the hiv-test-conclusion profile's value set, and their SNOMED CT maps in annex A,
- * 713742005, 165815009, 419984006). A test declined or not done carries dataAbsentReason and no
- * value (hiv-test-declined profile; FHIR obs-6): HIV.IND.19/20 count tests "with results returned".
+ * A result returned (HIV.IND.19/20 count tests "with results returned"): a test declined or not done
+ * is recorded with a dataAbsentReason and no value (hiv-test-declined profile; FHIR obs-6), while a
+ * conclusion's value is HIV-positive, -negative or -inconclusive by its profile's value set. Leaving
+ * out the few with a dataAbsentReason costs far less than matching the many with a value.
+ * Codes: http://hl7.org/fhir/R4/codesystem-data-absent-reason.html
  */
-const HIV_RESULT = value(valueSetCodes('hiv-test-conclusion'), sct('713742005', '165815009', '419984006'));
+const DATA_ABSENT: CodeSource = {
+  param: 'data-absent-reason',
+  codes: [
+    'unknown', 'asked-unknown', 'temp-unknown', 'not-asked', 'asked-declined', 'masked', 'not-applicable', 'unsupported', 'as-text',
+    'error', 'not-a-number', 'negative-infinity', 'positive-infinity', 'not-performed', 'not-permitted',
+  ].map((c) => ({ system: 'http://terminology.hl7.org/CodeSystem/data-absent-reason', code: c })),
+};
 /** HIV-positive (DAK HIV.B.DE112: SNOMED 713742005). */
 export const HIV_POSITIVE = value(sct('713742005'), dak('HIV.B.DE112'));
-export const HIV_TEST = kind('hiv-test', observation(HIV_TEST_CODE, { also: [HIV_RESULT] }));
+export const HIV_TEST = kind('hiv-test', observation(HIV_TEST_CODE, { unless: [DATA_ABSENT] }));
 export const HIV_TEST_POSITIVE = kind('hiv-test-positive', observation(HIV_TEST_CODE, { also: [HIV_POSITIVE] }));
 
 /** PEP and PrEP as reasons (DAK HIV.C.DE77 / HIV.C.DE76, annex A SNOMED CT maps), the reasonCode of the pep-/prep-prescription profiles. */
@@ -53,8 +60,16 @@ const PEP_REASON = sct('409516001');
 const PREP_REASON = sct('1137457009');
 /** ART regimens: DAK HIV.D.DE90 options (the art-prescription/art-statement profiles' arv-regimen value set) and the seed's project code. */
 const ART_REGIMENS = [...valueSetCodes('arv-regimen'), ...project(REGIMEN, 'art-tld')];
+const PEP_REGIMENS = valueSetCodes('pep-regimen');
+const PREP_REGIMENS = valueSetCodes('prep-regimen');
 /** An ARV regimen given as PEP or PrEP is prevention, not ART (pep-regimen shares HIV.D.DE109/119 with arv-regimen). */
 const NOT_PREVENTION: More = { unless: [reason(PEP_REASON, PREP_REASON)] };
+/**
+ * ART regimens no prevention regimen uses need no look at the reasons: reading each record's
+ * reasonCode from its JSON is what costs, and most prescriptions are of these (the seed's art-tld).
+ */
+const ART_ONLY_REGIMENS = without(ART_REGIMENS, [...PEP_REGIMENS, ...PREP_REGIMENS]);
+const SHARED_REGIMENS = without(ART_REGIMENS, ART_ONLY_REGIMENS);
 /**
  * ART start: an Observation of DAK HIV.D.DE39 / HIV.B.DE72 "ART start date" dated the start, an ART
  * prescription (art-prescription profile), or ART taken from effectivePeriod.start (art-statement
@@ -65,7 +80,8 @@ const NOT_PREVENTION: More = { unless: [reason(PEP_REASON, PREP_REASON)] };
 export const ART_START = kind(
   'art-start',
   observation(code(dak('HIV.D.DE39', 'HIV.B.DE72'))),
-  prescription(code(ART_REGIMENS), NOT_PREVENTION),
+  prescription(code(ART_ONLY_REGIMENS)),
+  prescription(code(SHARED_REGIMENS), NOT_PREVENTION),
   // Not taken, or only intended: no ART started.
   { type: 'MedicationStatement', code: code(ART_REGIMENS), date: { param: 'effective' }, ...NOT_PREVENTION, excludeStatus: [...EXCLUDED_STATUSES, 'not-taken', 'intended'] },
 );
@@ -78,8 +94,7 @@ export const TREATMENT_EXIT = kind(
 export const VIRAL_LOAD = kind('viral-load', observation(code(valueSetCodes('hiv-viral-load-code'), dak('HIV.D.DE387'))));
 
 /** PrEP prescribed (DAK HIV.C.DE75 = HIV.C.DE76 "PrEP for HIV prevention"), or a PrEP regimen (DAK HIV.C.DE17 options HIV.C.DE18–21: the prep-prescription profile's prep-regimen value set). */
-export const PREP = kind('prep', prescription(code(PREP_REASON, dak('HIV.C.DE76'), valueSetCodes('prep-regimen'), project(REGIMEN, 'prep-ftc-tdf'))));
-const PEP_REGIMENS = valueSetCodes('pep-regimen');
+export const PREP = kind('prep', prescription(code(PREP_REASON, dak('HIV.C.DE76'), PREP_REGIMENS, project(REGIMEN, 'prep-ftc-tdf'))));
 /**
  * PEP prescribed: as the medication, "PEP for HIV prevention" (DAK HIV.C.DE77) or a regimen only PEP
  * uses (DAK HIV.C.DE91 backbones HIV.C.DE92/93, seed pep-tld); or, as the pep-prescription profile
