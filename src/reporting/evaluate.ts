@@ -6,7 +6,7 @@
 import type { Indicator } from './indicators';
 import type { Cell, IndicatorQueries, ReportScope } from './query';
 import { STRATA } from './codes';
-import { suppressCells } from './suppression';
+import { smallComplements, suppressCells } from './suppression';
 import { type Count, type Stratifier, STRATIFIERS, TOTAL_KEY, cellKey, linesOf, tabulate, valuesOf } from './strata';
 
 /** A published number, or the fact that it is masked. */
@@ -57,8 +57,12 @@ function resultOf(indicator: Indicator, cells: readonly Cell[], scope: ReportSco
   const tables = tabulate(cells);
   const lines = linesOf(tables);
   const none = new Set<string>();
-  const maskedPop = options.suppress ? suppressCells(valuesOf(tables, (c) => c.population), lines, options.threshold) : none;
-  const maskedNum = options.suppress ? suppressCells(valuesOf(tables, (c) => c.numerator), lines, options.threshold) : none;
+  const populations = valuesOf(tables, (c) => c.population);
+  const numerators = valuesOf(tables, (c) => c.numerator);
+  const maskedPop = options.suppress ? suppressCells(populations, lines, options.threshold) : none;
+  // "6 tested, 5 linked" shows the one not linked: such numerators are masked like small ones.
+  const rest = options.suppress ? smallComplements(populations, numerators, maskedPop, options.threshold) : [];
+  const maskedNum = options.suppress ? suppressCells(numerators, lines, options.threshold, rest) : none;
   const row = (stratifier: Row['stratifier'], value: string, key: string, c: Count): Row => {
     const population: Figure = maskedPop.has(key) ? { masked: true } : { count: c.population };
     const numerator: Figure = maskedNum.has(key) ? { masked: true } : { count: c.numerator };

@@ -4,8 +4,23 @@
  * be recovered by subtracting the shown cells from a shown total. Each "line" is one additive
  * relation of the report: a total and the cells that partition it (a stratifier's strata and the
  * overall count; a five-year MER band group and its coarse age band; the organisations of one
- * provider type). Zero is shown: it reveals no one.
+ * provider type). Zero is shown: it reveals no one. The population minus the numerator is a count
+ * as well (smallComplements).
  */
+
+/**
+ * Cells whose numerator must be masked with the small ones although it is not small itself: where
+ * both figures would be shown and the population minus the numerator (the clients not linked, not
+ * suppressed…) is from 1 to the threshold, the two shown figures would give that small count away.
+ */
+export function smallComplements(population: ReadonlyMap<string, number>, numerator: ReadonlyMap<string, number>, maskedPopulation: ReadonlySet<string>, threshold: number): string[] {
+  const out: string[] = [];
+  for (const [key, p] of population) {
+    const rest = p - (numerator.get(key) ?? 0);
+    if (!maskedPopulation.has(key) && rest >= 1 && rest <= threshold) out.push(key);
+  }
+  return out;
+}
 
 /** An additive relation: `total` equals the sum of `members`. Keys name cells of the same table. */
 export interface Line {
@@ -17,8 +32,8 @@ export interface Line {
  * The cells to mask. Deterministic (ties broken by key), so equal tables (e.g. initial population
  * and denominator) are masked alike and one cannot be used to undo the other.
  */
-export function suppressCells(counts: ReadonlyMap<string, number>, lines: readonly Line[], threshold: number): Set<string> {
-  const masked = new Set<string>();
+export function suppressCells(counts: ReadonlyMap<string, number>, lines: readonly Line[], threshold: number, alsoMask: Iterable<string> = []): Set<string> {
+  const masked = new Set<string>(alsoMask);
   for (const [key, n] of counts) if (n >= 1 && n <= threshold) masked.add(key);
   const value = (k: string): number => counts.get(k) ?? 0;
   let changed = true;

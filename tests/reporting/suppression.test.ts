@@ -1,7 +1,9 @@
 /** Small-cell suppression: primary masking, complementary masking along every additive line. */
-import { suppressCells } from '../../src/reporting/suppression';
+import { smallComplements, suppressCells } from '../../src/reporting/suppression';
+import { evaluateIndicator } from '../../src/reporting/evaluate';
+import { INDICATORS } from '../../src/reporting/indicators';
 import { linesOf, tabulate, valuesOf } from '../../src/reporting/strata';
-import type { Cell } from '../../src/reporting/query';
+import type { Cell, IndicatorQueries } from '../../src/reporting/query';
 
 const counts = (o: Record<string, number>) => new Map(Object.entries(o));
 
@@ -49,4 +51,36 @@ test('equal tables are masked alike (initial population and denominator cannot u
   const line = { total: 'total', members: ['a', 'b', 'c', 'd'] };
   const c = counts({ total: 24, a: 1, b: 7, c: 7, d: 9 });
   expect(suppressCells(c, [line], 4)).toEqual(suppressCells(new Map([...c].reverse()), [line], 4));
+});
+
+describe('the population minus the numerator is a count too', () => {
+  test('smallComplements names the cells where both figures are shown and their difference is 1 to the threshold', () => {
+    const population = counts({ total: 40, a: 6, b: 10, c: 24 });
+    const numerator = counts({ total: 33, a: 5, b: 5, c: 23 });
+    // a: 6 − 5 = 1; c: 24 − 23 = 1; total: 7 and b: 5 are above the threshold.
+    expect(smallComplements(population, numerator, new Set(), 4).sort()).toEqual(['a', 'c']);
+    // Where the population is masked anyway, the difference cannot be taken.
+    expect(smallComplements(population, numerator, new Set(['a']), 4)).toEqual(['c']);
+  });
+
+  test('an indicator evaluated for release masks "6 tested, 5 linked" and keeps the line consistent', async () => {
+    const base = { ageBandMer: '25-29', gender: 'female', keyPopulation: 'sex-worker', setting: 'community', providerType: 'kp-led' };
+    const cells: Cell[] = [
+      { ...base, organization: 'o1', population: 6, numerator: 5 },
+      { ...base, organization: 'o2', population: 30, numerator: 20 },
+      { ...base, organization: 'o3', population: 40, numerator: 25 },
+    ];
+    const queries = { countCells: async () => cells, countAllCells: async () => [cells] } as unknown as IndicatorQueries;
+    const indicator = INDICATORS.find((i) => i.scoring === 'proportion')!;
+    const r = await evaluateIndicator(queries, indicator, { periodStart: '2025-01-01', periodEnd: '2025-03-31' }, { suppress: true, threshold: 4 });
+    const byOrg = new Map(r.rows.filter((row) => row.stratifier === 'organization').map((row) => [row.value, row]));
+    expect(byOrg.get('o1')!.numerator).toEqual({ masked: true });
+    expect(byOrg.get('o1')!.population).toEqual({ count: 6 });
+    // Its complement in the organisation line is masked too, or o1 = total − o2 − o3.
+    expect(byOrg.get('o2')!.numerator).toEqual({ masked: true });
+    expect(byOrg.get('o3')!.numerator).toEqual({ count: 25 });
+    // Without release masking nothing is hidden.
+    const open = await evaluateIndicator(queries, indicator, { periodStart: '2025-01-01', periodEnd: '2025-03-31' }, { suppress: false, threshold: 4 });
+    expect(open.rows.find((row) => row.value === 'o1')!.numerator).toEqual({ count: 5 });
+  });
 });
