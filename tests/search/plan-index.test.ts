@@ -89,8 +89,8 @@ describe('query plans of visibility-predicated searches', () => {
     });
   }
 
-  test('the referral-owner rule seeks the client among the references instead of listing them', () => {
-    const explained = explainAll(db, captureSql(db, plan('Patient', 'identifier=CODE-p1', 'org-b')));
+  test('the referral-owner rule seeks the request among the references instead of listing them', () => {
+    const explained = explainAll(db, captureSql(db, plan('ServiceRequest', '_id=sr-1', 'org-b')));
     const text = explained.map(renderPlan).join('\n');
     expect(text).toMatch(/SEARCH h\d+ USING COVERING INDEX idx_ref_target_rid \(param=\? AND target_id=\? AND target_type=\?\)/);
     expect(text).not.toMatch(/USING (COVERING )?INDEX idx_\w+ \(param=\?\)/);
@@ -102,12 +102,12 @@ describe('what a referral receiver sees is unchanged', () => {
     return (await store.search({ ...plan(type, query, org), count: 100, total: 'accurate' })).matches.map((m) => m.id).sort();
   }
 
-  test('sent referrals, with or without the task-code system, open the client and the request', async () => {
-    expect(await ids('Patient', '', 'org-b')).toEqual(['p1', 'p2']);
-    expect(await ids('Patient', 'identifier=CODE-p3', 'org-b')).toEqual([]);
+  test('sent referrals, with or without the task-code system, open the request; never the client by themselves', async () => {
     expect(await ids('ServiceRequest', '', 'org-b')).toEqual(['sr-1', 'sr-2']);
-    expect(await ids('Patient', '', 'org-c')).toEqual(['p5']);
-    expect(await ids('Task', 'focus:ServiceRequest.subject:Patient.identifier=CODE-p2', 'org-b')).toEqual(['task-2']);
+    expect(await ids('ServiceRequest', '', 'org-c')).toEqual(['sr-5']);
+    // The client is the receiver's through the client's consent or an enrolment (none here).
+    expect(await ids('Patient', '', 'org-b')).toEqual([]);
+    expect(await ids('Task', '', 'org-b')).toEqual(['task-1', 'task-2', 'task-4']);
   });
 });
 
@@ -154,23 +154,25 @@ describe('visibility probes few candidates and lists many', () => {
   beforeAll(async () => {
     // More candidates than PROBE_CAP, none of them visible to org-b.
     await store.unitOfWork(async (tx) => {
-      for (let i = 0; i < PROBE_CAP + 1; i++) await tx.put({ resourceType: 'Patient', id: `many-${i}`, gender: 'female' } as Resource & { id: string }, { custodian: 'org-a' });
+      for (let i = 0; i < PROBE_CAP + 1; i++) {
+        await tx.put({ resourceType: 'ServiceRequest', id: `many-${i}`, status: 'active', intent: 'order', subject: { reference: 'Patient/p4' } } as Resource & { id: string }, { custodian: 'org-a' });
+      }
     });
   }, 30_000);
 
   const sqlOf = (type: string, query: string, org: string) => captureSql(db, { ...plan(type, query, org), total: 'accurate' }).map((c) => c.sql).join('\n');
 
-  test('a client code (one candidate) probes; all female clients (1,000+) list the referrals once', () => {
-    expect(sqlOf('Patient', 'identifier=CODE-p1', 'org-b')).toMatch(/EXISTS \(SELECT 1 FROM idx_ref h\d+ CROSS JOIN resources/);
-    const many = sqlOf('Patient', 'gender=female', 'org-b');
+  test('one request (one candidate) probes; all active requests (1,000+) list the referrals once', () => {
+    expect(sqlOf('ServiceRequest', '_id=sr-1', 'org-b')).toMatch(/EXISTS \(SELECT 1 FROM idx_ref h\d+ CROSS JOIN resources/);
+    const many = sqlOf('ServiceRequest', 'status=active', 'org-b');
     expect(many).toMatch(/\(r\.type, r\.id\) IN \(SELECT h\d+\.target_type/);
     expect(many).not.toMatch(/EXISTS \(SELECT 1 FROM idx_ref h\d+ CROSS JOIN resources/);
   });
 
   test('both find what the receiver may see', async () => {
-    const found = async (query: string) => (await store.search({ ...plan('Patient', query, 'org-b'), count: 2000, total: 'accurate' })).matches.map((m) => m.id).sort();
-    expect(await found('gender=female')).toEqual(['p1', 'p2']);
-    expect(await found('identifier=CODE-p2')).toEqual(['p2']);
-    expect(await found('identifier=CODE-p3')).toEqual([]);
+    const found = async (query: string) => (await store.search({ ...plan('ServiceRequest', query, 'org-b'), count: 2000, total: 'accurate' })).matches.map((m) => m.id).sort();
+    expect(await found('status=active')).toEqual(['sr-1', 'sr-2']);
+    expect(await found('_id=sr-2')).toEqual(['sr-2']);
+    expect(await found('_id=sr-3')).toEqual([]);
   });
 });

@@ -15,9 +15,10 @@ test('type tests decide statically once the types are known', () => {
 test("a clinician's visibility narrowed to one type is a single test", () => {
   const vis = visibility({ sub: 's', org: 'org-a', roles: ['clinician'] });
   expect(narrowAll(vis, ['Observation'])).toEqual([custody]);
-  // A client's Patient: enrolled here, or the client of a referral sent to this organisation.
-  expect(narrowAll(vis, ['Patient'])).toEqual([
-    { kind: 'or', any: [{ kind: 'enrolled', orgs: ['org-a'] }, expect.objectContaining({ kind: 'has', sourceType: 'Task' })] },
+  // A client's Patient: enrolled here (a referral opens only its ServiceRequest; the client, consent does).
+  expect(narrowAll(vis, ['Patient'])).toEqual([{ kind: 'enrolled', orgs: ['org-a'] }]);
+  expect(narrowAll(vis, ['ServiceRequest'])).toEqual([
+    { kind: 'or', any: [{ kind: 'custodian', custodians: ['org-a'] }, expect.objectContaining({ kind: 'has', sourceType: 'Task' })] },
   ]);
   expect(narrowAll(vis, ['Organization'])).toEqual([]);
   expect(narrowAll(visibility({ sub: 's', org: 'org-a', roles: ['outreach'] }), ['Observation'])).toBe(false);
