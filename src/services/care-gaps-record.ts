@@ -96,11 +96,9 @@ function supplyDays(m: MedicationRequest): number {
   return Math.round(d.value * (perUnit[d.code ?? 'd'] ?? 1));
 }
 
-/** The client's record, from their Patient and the compartment resources visible to the caller. */
-export function clientRecord(patient: Patient, resources: readonly Resource[]): ClientRecord {
-  const rec: ClientRecord = {
-    gender: patient.gender,
-    birthYear: patient.birthDate ? Number(patient.birthDate.slice(0, 4)) : undefined,
+/** A record with nothing on it (the care-gap rules' tests build theirs from it too). */
+export function emptyClientRecord(): ClientRecord {
+  return {
     keyPopulation: false,
     conclusions: [],
     declinedTests: [],
@@ -112,6 +110,15 @@ export function clientRecord(patient: Patient, resources: readonly Resource[]): 
     hbsagPositive: false,
     cervicalScreens: [],
     urgentReferrals: [],
+  };
+}
+
+/** The client's record, from their Patient and the compartment resources visible to the caller. */
+export function clientRecord(patient: Patient, resources: readonly Resource[]): ClientRecord {
+  const rec: ClientRecord = {
+    ...emptyClientRecord(),
+    gender: patient.gender,
+    birthYear: patient.birthDate ? Number(patient.birthDate.slice(0, 4)) : undefined,
   };
   const obs = resources.filter((r): r is Observation => r.resourceType === 'Observation' && !VOID.has(r.status));
   const byId = new Map(obs.map((o) => [o.id, o]));

@@ -5,23 +5,10 @@
  * ART within 7 days), and urgent referrals shown from when they are made, overdue once their
  * window has closed.
  */
-import type { ClientRecord } from '../../src/services/care-gaps-record';
+import { type ClientRecord, emptyClientRecord } from '../../src/services/care-gaps-record';
 import { type Gap, careGaps } from '../../src/services/care-gaps-rules';
 
-const record = (over: Partial<ClientRecord> = {}): ClientRecord => ({
-  keyPopulation: true,
-  conclusions: [],
-  declinedTests: [],
-  medications: [],
-  viralLoads: [],
-  tbScreens: [],
-  tbReferralDates: [],
-  hbvDoses: [],
-  hbsagPositive: false,
-  cervicalScreens: [],
-  urgentReferrals: [],
-  ...over,
-});
+const record = (over: Partial<ClientRecord> = {}): ClientRecord => ({ ...emptyClientRecord(), keyPopulation: true, ...over });
 
 /** Diagnosed 2023-12-20 (HIV.B7.DT.08), ART from 2024-01-10. */
 const onArt = (viralLoads: ClientRecord['viralLoads']): ClientRecord => record({
