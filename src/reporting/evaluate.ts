@@ -60,8 +60,9 @@ function resultOf(indicator: Indicator, cells: readonly Cell[], scope: ReportSco
   const populations = valuesOf(tables, (c) => c.population);
   const numerators = valuesOf(tables, (c) => c.numerator);
   const maskedPop = options.suppress ? suppressCells(populations, lines, options.threshold) : none;
-  // "6 tested, 5 linked" shows the one not linked: such numerators are masked like small ones.
-  const rest = options.suppress ? smallComplements(populations, numerators, maskedPop, options.threshold) : [];
+  // "6 tested, 5 linked" shows the one not linked: such numerators are masked like small ones. Only
+  // a proportion's numerator is a part of its population; other scorings' differences count no one.
+  const rest = options.suppress && indicator.scoring === 'proportion' ? smallComplements(populations, numerators, maskedPop, options.threshold) : [];
   const maskedNum = options.suppress ? suppressCells(numerators, lines, options.threshold, rest) : none;
   const row = (stratifier: Row['stratifier'], value: string, key: string, c: Count): Row => {
     const population: Figure = maskedPop.has(key) ? { masked: true } : { count: c.population };

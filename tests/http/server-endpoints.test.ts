@@ -111,4 +111,8 @@ test('SearchParameter and OperationDefinition searches page like any search, wit
   expect(lenient.status).toBe(200);
   expect(lenient.body.entry.at(-1)).toMatchObject({ search: { mode: 'outcome' } });
   expect((await t.http.get('/fhir/SearchParameter?nonsense=1').set('Prefer', 'handling=strict')).status).toBe(400);
+  // _count=0 pages nothing, so there is no next page to follow.
+  const none = await t.http.get('/fhir/SearchParameter?_count=0');
+  expect(none.body.total).toBeGreaterThan(0);
+  expect(none.body.link.map((l: { relation: string }) => l.relation)).toEqual(['self']);
 });

@@ -82,5 +82,9 @@ describe('the population minus the numerator is a count too', () => {
     // Without release masking nothing is hidden.
     const open = await evaluateIndicator(queries, indicator, { periodStart: '2025-01-01', periodEnd: '2025-03-31' }, { suppress: false, threshold: 4 });
     expect(open.rows.find((row) => row.value === 'o1')!.numerator).toEqual({ count: 5 });
+    // A cohort count's numerator is no part of a population: its difference counts no one.
+    const cohort = INDICATORS.find((i) => i.scoring === 'cohort')!;
+    const counted = await evaluateIndicator(queries, cohort, { periodStart: '2025-01-01', periodEnd: '2025-03-31' }, { suppress: true, threshold: 4 });
+    expect(counted.rows.find((row) => row.value === 'o1')!.numerator).toEqual({ count: 5 });
   });
 });

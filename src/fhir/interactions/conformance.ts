@@ -76,7 +76,8 @@ export function searchConformance(ctx: FhirContext, req: FhirRequest, type: stri
   const base = ctx.config.baseUrl;
   const page = shape.summary === 'count' ? [] : all.slice(offset, offset + count);
   req.audit.add({ action: 'R', subtype: 'search-type', outcome: '0', query: { types: [type], results: page.length } });
-  const more = shape.summary !== 'count' && offset + count < all.length;
+  // `_count=0` pages nothing: a next link would point at the same page for ever.
+  const more = shape.summary !== 'count' && count > 0 && offset + count < all.length;
   const entry: BundleEntry[] = page.map((r) => ({
     fullUrl: `${base}/${type}/${String(r.id)}`,
     resource: applyShape(r as unknown as Resource, shape),
