@@ -67,11 +67,8 @@ function keptString(parent: string, prop: string): boolean {
   return prop === 'unit' || (parent === 'Coding' && prop === 'version');
 }
 
-/** True when the element `prop` of a `parent` element must go because of its FHIR type. */
-function removedByType(parent: string | undefined, prop: string): boolean {
-  if (!parent) return false;
-  const type = elementType(parent, prop);
-  if (!type) return false;
+/** True when the element `prop` (of FHIR type `type`) of a `parent` element must go because of that type. */
+function removedByType(parent: string, prop: string, type: string): boolean {
   if (REMOVED_TYPES.has(type)) return !(type === 'string' && keptString(parent, prop));
   return prop.startsWith('value') && REMOVED_VALUE_TYPES.has(type);
 }
@@ -167,10 +164,10 @@ function scrubObject(obj: Record<string, unknown>, directory: boolean, date: (v:
   for (const [k, v] of Object.entries(obj)) {
     if (v === undefined || REMOVED.has(k)) continue;
     if (DIRECTORY_ONLY.has(k) && !directory) continue;
-    // Site directory entries are public (their names and coarse addresses are the point of them).
-    if (!directory && removedByType(def, k)) continue;
-    if (c.dates === 'month' && INSTANTS.has(k)) continue;
     const childDef = def ? elementType(def, k) : undefined;
+    // Site directory entries are public (their names and coarse addresses are the point of them).
+    if (!directory && def && childDef && removedByType(def, k, childDef)) continue;
+    if (c.dates === 'month' && INSTANTS.has(k)) continue;
     let x: unknown;
     if (k === 'extension') x = keyPopulationOnly(v);
     else if (k === 'address') x = scrub(coarseAddress(v), k, directory, date, c, childDef);

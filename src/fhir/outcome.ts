@@ -24,6 +24,11 @@ export function outcome(...issues: OperationOutcomeIssue[]): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: issues };
 }
 
+/** The warnings of a lenient search about the parameters it ignored (http://hl7.org/fhir/R4/search.html#errors). */
+export function ignoredParameters(names: readonly string[]): OperationOutcome {
+  return outcome(...names.map((name) => issue('not-supported', `Search parameter "${name}" is not supported and was ignored`, name, 'warning')));
+}
+
 /** An informational outcome, e.g. for `Prefer: return=OperationOutcome`. */
 export function informational(diagnostics: string): OperationOutcome {
   return outcome(issue('informational', diagnostics, undefined, 'information'));

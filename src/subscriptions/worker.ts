@@ -11,6 +11,7 @@ import type { FhirContext } from '../fhir/context';
 import type { Worker } from '../jobs/workers';
 import type { Job, JobChanges, StoredVersion } from '../store/port';
 import { AuditTrail } from '../audit/recorder';
+import { patientsOf } from '../audit/entries';
 import type { AuditOutcome } from '../audit/events';
 import { isLive } from './accept';
 import { buildNotification } from './notification';
@@ -47,7 +48,7 @@ async function audit(ctx: FhirContext, job: Job, d: DeliveryPayload, org: string
     ...(desc ? { outcomeDesc: desc } : {}),
     // A Patient is named by its client code only (its id would outlive an erasure in the trail).
     references: [`Subscription/${d.subscriptionId}`, ...(d.resourceType === 'Patient' ? [] : [`${d.resourceType}/${d.id}/_history/${d.versionId}`])],
-    ...(d.resourceType === 'Patient' ? { patientIds: [d.id] } : target.patient ? { patientIds: [target.patient] } : {}),
+    patientIds: patientsOf([target]),
   });
   await ctx.audit.commit(trail);
 }

@@ -5,7 +5,7 @@
  */
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { type FhirContext, type FhirRequest, type FhirResponse, type QueryPairs, principalOf } from '../context';
-import { badRequest, issue, notFound, outcome } from '../outcome';
+import { badRequest, ignoredParameters, notFound } from '../outcome';
 import { applyShape, readShape } from '../present';
 import { pageLinks } from '../links';
 import { strictHandling } from '../respond';
@@ -85,7 +85,7 @@ export function searchConformance(ctx: FhirContext, req: FhirRequest, type: stri
   }));
   if (ignored.length) {
     entry.push({
-      resource: outcome(...ignored.map((name) => issue('not-supported', `Search parameter "${name}" is not supported and was ignored`, name, 'warning'))),
+      resource: ignoredParameters(ignored),
       search: { mode: 'outcome' },
     });
   }

@@ -7,7 +7,7 @@ import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse, QueryPairs } from '../context';
 import { principalOf, purposeOf, queryValues } from '../context';
 import { accessTo, allows, assertAllowed, consentFor, readableTypes, requestVisibility } from '../../policy/access';
-import { badRequest, issue, notFound, outcome } from '../outcome';
+import { badRequest, ignoredParameters, notFound } from '../outcome';
 import { applyShape, readShape } from '../present';
 import { strictHandling } from '../respond';
 import { parseSearch } from '../../search/parse';
@@ -51,7 +51,7 @@ async function searchBundle(ctx: FhirContext, req: FhirRequest, scope: SearchSco
   }
   if (ignored.length) {
     entry.push({
-      resource: outcome(...ignored.map((name) => issue('not-supported', `Search parameter "${name}" is not supported and was ignored`, name, 'warning'))),
+      resource: ignoredParameters(ignored),
       search: { mode: 'outcome' },
     });
   }
