@@ -1,15 +1,24 @@
 /**
- * What a search of AuditEvents may ask, decided once for every store: the embedded store answers
- * AuditEvent searches from narrow key rows (src/store/sqlite/audit-log.ts), so the API offers the
- * same subset on MongoDB too. Exact token and reference matches (with `:not` and `:identifier`),
- * date ranges without modifiers, `:missing`, and sorting by date, `_lastUpdated` or `_id`.
+ * What a search may ask of AuditEvents, decided once for every store. They are an append-only log
+ * searched on their own (src/store/sqlite/audit-log.ts): chains, `_has`, `_include` and
+ * `_revinclude` neither start from them nor reach them (`apart`, used by the parser). A search of
+ * AuditEvents is answered from narrow key rows on the embedded store, so the API offers the same
+ * subset on MongoDB too: exact token and reference matches (with `:not` and `:identifier`), date
+ * ranges without modifiers, `:missing`, and sorting by date, `_lastUpdated` or `_id`.
  */
 import { badRequest } from '../fhir/outcome';
 import type { ParamPredicate, Predicate, SearchPlan } from './plan';
 
-const AUDIT = 'AuditEvent';
+export const AUDIT_LOG = 'AuditEvent';
+const AUDIT = AUDIT_LOG;
 
-function unsupported(what: string) {
+/** The 400 for a chain, `_has`, include or `_type` list that would start from or reach AuditEvents. */
+export function apart(name: string) {
+  return badRequest(`AuditEvents are searched on their own: ${name.split(':')[0]} cannot start from or reach them`, name);
+}
+
+/** The 400 for a modifier, parameter type or sort outside the AuditEvent subset. */
+export function unsupported(what: string) {
   return badRequest(`AuditEvent searches do not support "${what}"`, what);
 }
 

@@ -3,7 +3,7 @@
  * the parameter registry. Unknown parameters are reported, never silently widened into matches:
  * strict handling and conditional interactions reject them.
  */
-import { assertAuditSearchable } from './audit-rules';
+import { AUDIT_LOG, apart, assertAuditSearchable } from './audit-rules';
 import type { QueryPairs } from '../fhir/context';
 import { badRequest } from '../fhir/outcome';
 import { isSupportedType } from '../fhir/resource-types';
@@ -140,16 +140,6 @@ function hasPredicate(registry: SearchRegistry, type: string, name: string, valu
   if (!def || def.type !== 'reference') throw badRequest(`${sourceType} has no reference parameter ${code}`, name);
   if (def.targets.length && !def.targets.includes(type)) throw badRequest(`${sourceType}.${code} cannot point at ${type}`, name);
   return { kind: 'has', sourceType, param: ref(def), inner: predicateFor(registry, sourceType, inner, value, baseUrl, depth + 1) };
-}
-
-/**
- * AuditEvents are an append-only log searched on their own (src/store/sqlite/audit-log.ts):
- * chains, `_has`, `_include` and `_revinclude` neither start from them nor reach them.
- */
-const AUDIT_LOG = 'AuditEvent';
-
-function apart(name: string) {
-  return badRequest(`AuditEvents are searched on their own: ${name.split(':')[0]} cannot start from or reach them`, name);
 }
 
 function parseSort(registry: SearchRegistry, types: string[], raw: string): SortKey[] {

@@ -16,6 +16,7 @@ import { type VersionRow, rowToVersion } from './rows';
 import type { Statements } from './statements';
 import type { Sql } from './predicate-sql';
 import { ESTIMATE_CAP, afterCursor } from './search-sql';
+import { unsupported } from '../../search/audit-rules';
 import type { Indexer } from './tx';
 import type { Resource } from '@medplum/fhirtypes';
 import type Database from 'better-sqlite3';
@@ -128,11 +129,6 @@ function keyValueSql(p: ParamPredicate, value: ParamValue): Sql {
   throw unsupported(code);
 }
 
-// The parser refuses these for every store (src/search/audit-rules.ts); here they only guard the
-// SQL against a plan built some other way.
-function unsupported(what: string) {
-  return badRequest(`AuditEvent searches do not support "${what}"`, what);
-}
 
 /** The instant of `v` against a date value, per prefix (http://hl7.org/fhir/R4/search.html#prefix). */
 function instantSql(v: string, prefix: Prefix, range: InstantRange): Sql {
