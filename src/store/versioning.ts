@@ -10,15 +10,20 @@ export function nextInstant(previous: string | undefined): string {
   return new Date(Math.max(Date.now(), prev + 1)).toISOString();
 }
 
+/** An instant as the index stores it, or undefined when outside the four-digit years it can compare. */
+export function storedInstant(ms: number): string | undefined {
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return undefined;
+  const s = d.toISOString();
+  return /^\d{4}-/.test(s) ? s : undefined;
+}
+
 /**
  * An AuditEvent's `recorded` as a stored instant, or undefined when it is not one. Both stores
  * keep it as the event's `meta.lastUpdated`, so `date`, `_lastUpdated`, `_since` and `_at` agree.
  */
 export function recordedInstant(recorded: string | undefined): string | undefined {
-  const ms = recorded ? Date.parse(recorded) : Number.NaN;
-  if (Number.isNaN(ms)) return undefined;
-  const iso = new Date(ms).toISOString();
-  return /^\d{4}-/.test(iso) ? iso : undefined;
+  return recorded ? storedInstant(Date.parse(recorded)) : undefined;
 }
 
 /** Throws a version conflict unless `ifMatchVersion` (when given) is the live version. */

@@ -259,11 +259,11 @@ export function searchAuditLog(sql: Statements, plan: SearchPlan): SearchResult 
   return { matches: shown.map(rowToVersion), included: [], total, nextCursor };
 }
 
-/** Writes an event's key rows (idempotent: a key row is its own primary key). */
-export function auditKeyWriter(db: Database.Database): (seq: number, rows: IndexRows) => void {
+/** Writes an event's key rows from its stored JSON (idempotent: a key row is its own primary key). */
+export function auditKeyWriter(db: Database.Database, indexer: Indexer): (seq: number, content: string) => void {
   const insert = db.prepare('INSERT OR IGNORE INTO audit_keys (bucket, param, a, b, seq) VALUES (?, ?, ?, ?, ?)');
-  return (seq, rows) => {
-    for (const k of auditKeys(rows)) insert.run(bucketOf(seq), k.param, k.a, k.b, seq);
+  return (seq, content) => {
+    for (const k of auditKeys(indexer(JSON.parse(content) as Resource))) insert.run(bucketOf(seq), k.param, k.a, k.b, seq);
   };
 }
 
@@ -281,8 +281,8 @@ export function rewriteAuditKeys(db: Database.Database, indexer: Indexer, afterS
   const first = rows[0]!.seq;
   const last = rows[rows.length - 1]!.seq;
   db.prepare('DELETE FROM audit_keys WHERE bucket BETWEEN ? AND ? AND seq BETWEEN ? AND ?').run(bucketOf(first), bucketOf(last), first, last);
-  const keys = auditKeyWriter(db);
-  for (const row of rows) keys(row.seq, indexer(JSON.parse(row.content) as Resource));
+  const keys = auditKeyWriter(db, indexer);
+  for (const row of rows) keys(row.seq, row.content);
   return { lastRid: last, count: rows.length };
 }
 

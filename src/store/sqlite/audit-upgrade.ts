@@ -5,7 +5,6 @@
  * so an interrupted upgrade resumes where it stopped.
  */
 import type Database from 'better-sqlite3';
-import type { Resource } from '@medplum/fhirtypes';
 import type { Indexer } from './tx';
 import { AUDIT, auditKeyWriter, rewriteAuditKeys } from './audit-log';
 import { IndexWriter } from './index-write';
@@ -16,19 +15,22 @@ const BATCH = 2000;
 /** Moves every old-layout event into the log; returns how many were moved. */
 export function upgradeAuditLog(db: Database.Database, indexer: Indexer): number {
   rebucketKeys(db, indexer);
-  const keys = auditKeyWriter(db);
+  const next = db.prepare(`SELECT r.rid, v.seq, v.content FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.type = '${AUDIT}' LIMIT ?`);
+  let rows = next.all(BATCH) as { rid: number; seq: number; content: string }[];
+  // Every open after the upgrade stops here, before preparing the writers below.
+  if (!rows.length) return 0;
+  const keys = auditKeyWriter(db, indexer);
   let moved = 0;
   const index = new IndexWriter(db);
-  const next = db.prepare(`SELECT r.rid, v.seq, v.content FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.type = '${AUDIT}' LIMIT ?`);
   const dropRow = db.prepare('DELETE FROM resources WHERE rid = ?');
-  const batch = db.transaction((rows: { rid: number; seq: number; content: string }[]) => {
-    for (const r of rows) {
+  const batch = db.transaction((batchRows: typeof rows) => {
+    for (const r of batchRows) {
       index.clear(r.rid);
       dropRow.run(r.rid);
-      keys(r.seq, indexer(JSON.parse(r.content) as Resource));
+      keys(r.seq, r.content);
     }
   });
-  for (let rows = next.all(BATCH) as { rid: number; seq: number; content: string }[]; rows.length; rows = next.all(BATCH) as typeof rows) {
+  for (; rows.length; rows = next.all(BATCH) as typeof rows) {
     batch(rows);
     moved += rows.length;
   }

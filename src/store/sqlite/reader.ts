@@ -28,10 +28,13 @@ function historyVisibility(type: string | undefined, visibility: Predicate[]): S
 export class SqliteReader implements StoreReader {
   protected readonly sql: Statements;
   private readonly searcher: SqliteSearch;
+  /** An AuditEvent search in one read transaction, as SqliteSearch runs the others: its key counts, total and page see one snapshot. */
+  private readonly auditSearch: (plan: SearchPlan) => SearchResult;
 
   constructor(protected readonly db: Database.Database) {
     this.sql = new Statements(db);
     this.searcher = new SqliteSearch(this.sql);
+    this.auditSearch = db.transaction((plan: SearchPlan) => searchAuditLog(this.sql, plan));
   }
 
   async read(type: string, id: string): Promise<StoredVersion | undefined> {
@@ -83,7 +86,7 @@ export class SqliteReader implements StoreReader {
   }
 
   async search(plan: SearchPlan): Promise<SearchResult> {
-    if (plan.types.length === 1 && plan.types[0] === AUDIT) return searchAuditLog(this.sql, plan);
+    if (plan.types.length === 1 && plan.types[0] === AUDIT) return this.auditSearch(plan);
     return this.searcher.run(plan);
   }
 

@@ -2,6 +2,7 @@
  * Runs a SearchPlan on the embedded store. Paging is keyset-based on (sort keys…, rid), so
  * inserts between pages neither skip nor repeat rows; totals use the same WHERE as the page.
  */
+import { storedInstant } from '../versioning';
 import type Database from 'better-sqlite3';
 import type { InstantRange, ParamPredicate, Predicate, Prefix, SearchPlan, SortKey } from '../../search/plan';
 import type { SearchResult } from '../port';
@@ -26,14 +27,6 @@ export interface DateSpan {
   minMs: number;
   /** Most index rows one resource has had for the parameter. */
   maxRows: number;
-}
-
-/** An instant as the index stores it, or undefined when outside the four-digit years it can compare. */
-export function storedInstant(ms: number): string | undefined {
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return undefined;
-  const s = d.toISOString();
-  return /^\d{4}-/.test(s) ? s : undefined;
 }
 
 /**

@@ -31,12 +31,12 @@ export class SqliteTx extends SqliteReader implements StoreTx {
   /** Cleared by the store at the start of every unit of work (this object is reused). */
   readonly memo = new Map<string, unknown>();
   private readonly index: IndexWriter;
-  private readonly auditKeys: (seq: number, rows: IndexRows) => void;
+  private readonly auditKeys: (seq: number, content: string) => void;
 
   constructor(db: Database.Database, private readonly indexer: Indexer) {
     super(db);
     this.index = new IndexWriter(db);
-    this.auditKeys = auditKeyWriter(db);
+    this.auditKeys = auditKeyWriter(db, indexer);
   }
 
   private current(type: string, id: string): CurrentRow | undefined {
@@ -154,7 +154,7 @@ export class SqliteTx extends SqliteReader implements StoreTx {
     );
     for (const r of rows) {
       const seq = Number(insert.run(r.event_id, r.last_updated, r.custodian, r.content).lastInsertRowid);
-      this.auditKeys(seq, this.indexer(JSON.parse(r.content) as Resource));
+      this.auditKeys(seq, r.content);
     }
     this.sql.get('DELETE FROM audit_journal WHERE seq <= ?').run(rows[rows.length - 1]!.seq);
     return rows.length;
