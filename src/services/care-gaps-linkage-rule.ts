@@ -11,11 +11,9 @@ import type { Predicate, SearchPlan } from '../search/plan';
 import type { StoreTx, StoredVersion } from '../store/port';
 import * as C from '../seed/codes';
 import { episodeId, hivCareEpisode } from './care-gaps-linkage';
-import type { Assay } from './decisions/hiv-testing-strategy';
-import { assayOf, conclusionSupport, memberIds } from './hiv-conclusion';
+import { VOID_STATUSES as VOID, conclusionSupport, recordedAssays } from './hiv-conclusion';
 import { withSensitivityLabels } from '../consent/labels';
 
-const VOID = new Set(['entered-in-error', 'cancelled']);
 
 type Coded = { coding?: { system?: string; code?: string }[] } | undefined;
 const coded = (cc: Coded, system: string, code?: string): boolean => !!cc?.coding?.some((c) => c.system === system && (code === undefined || c.code === code));
@@ -80,12 +78,7 @@ export async function refreshEpisode(tx: StoreTx, patient: string, org: string):
  * nobody on the ART waitlist. With no assay held, the conclusion stands (a diagnosis made elsewhere).
  */
 async function strategySupports(tx: StoreTx, o: Observation, org: string): Promise<boolean> {
-  const assays: Assay[] = [];
-  for (const id of memberIds(o)) {
-    const v = await tx.read('Observation', id);
-    const a = v && !v.deleted && v.custodian === org && v.resource && !VOID.has((v.resource as Observation).status) ? assayOf(v.resource as Observation) : undefined;
-    if (a) assays.push(a);
-  }
+  const assays = await recordedAssays(tx, o, (v) => v.custodian === org);
   const at = o.effectiveDateTime ?? o.effectivePeriod?.start ?? '';
   return conclusionSupport('positive', assays, at.slice(0, 10)).supported;
 }

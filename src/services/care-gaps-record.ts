@@ -8,7 +8,7 @@ import type {
 } from '@medplum/fhirtypes';
 import * as C from '../seed/codes';
 import { type Assay, hivTestingStrategy } from './decisions/hiv-testing-strategy';
-import { type ConclusionResult, type StrategySays, assayOf, conclusionOf, conclusionSupport, memberIds } from './hiv-conclusion';
+import { type Coded, type ConclusionResult, type StrategySays, assayOf, conclusionOf, conclusionSupport, has, memberIds } from './hiv-conclusion';
 
 export interface Conclusion {
   /** The Observation's id. */
@@ -69,8 +69,6 @@ const OPEN_TASK = new Set(['requested', 'received', 'accepted', 'ready', 'in-pro
 const URGENT = new Set(['urgent', 'asap', 'stat']);
 const DEFAULT_SUPPLY_DAYS = 30;
 
-type Coded = { coding?: { system?: string; code?: string }[] } | undefined;
-const has = (cc: Coded, c: { system?: string; code?: string }): boolean => !!cc?.coding?.some((x) => x.system === c.system && x.code === c.code);
 const codeIn = (cc: Coded, system: string): string | undefined => cc?.coding?.find((x) => x.system === system)?.code;
 const any = (cc: Coded, list: readonly { system?: string; code?: string }[]): boolean => list.some((c) => has(cc, c));
 const DECLINED = { system: C.DATA_ABSENT, code: 'asked-declined' };

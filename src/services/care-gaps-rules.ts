@@ -5,7 +5,7 @@
  * HIV.D4.DT, HIV.S.2, HIV.S.3, HIV.S.4), the HBV schedule ids of hbv-vaccination.ts, or a SWIT section.
  * Gaps are offers, never preconditions (SWIT 5.1): nothing here blocks any other service.
  */
-import { addDays, addMonths, formatDate, parseDate, parseDateTime } from './decisions/dates';
+import { DAY_MS, addDays, addMonths, formatDate, parseDate, parseDateTime } from './decisions/dates';
 import { hivRetestDue } from './decisions/hiv-retest';
 import { hbvVaccinationSchedule, type HbvSchedule } from './decisions/hbv-vaccination';
 import { cervicalScreeningDue } from './decisions/cervical-screening';
@@ -40,27 +40,29 @@ export const VL_FAILURE = 1000;
 export const RAPID_ART_DAYS = 7;
 /** Project choice: a TB symptom screen at least yearly for people living with HIV (SWIT 5.4, DAK HIV.D4.DT at every visit). */
 export const TB_SCREEN_MONTHS = 12;
-export { CERVICAL_WLHIV_YEARS } from './decisions/cervical-screening';
 
 /** Every rule states when its gap becomes overdue: no silent default. */
 type Draft = Omit<Gap, 'status' | 'overdueDate'> & { overdueDate: string | undefined };
 
-const DAY_MS = 86_400_000;
 const day = (d: string): number => parseDate(d.slice(0, 10)) ?? Number.NaN;
 const iso = (ms: number): string => formatDate(ms);
 /** The day `days` after a due date, when the gap becomes overdue. */
 const graceAfter = (due: string, days: number): string => iso(addDays(day(due), days));
+/** Due on `due`, overdue OVERDUE_DAYS later: the DAK schedules' routine "Due date + 28 days". */
+const routineDue = (due: string): { dueDate: string; overdueDate: string } => ({ dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS) });
 const latest = <T extends { date: string }>(xs: readonly T[]): T | undefined => xs.reduce<T | undefined>((a, x) => (!a || x.date > a.date ? x : a), undefined);
 const earliest = <T extends { date: string }>(xs: readonly T[]): T | undefined => xs.reduce<T | undefined>((a, x) => (!a || x.date < a.date ? x : a), undefined);
+/** The conclusion that diagnoses HIV: the earliest positive its recorded assays support (HIV.B7.DT.08). */
+const diagnosingConclusion = (record: ClientRecord): Conclusion | undefined => earliest(record.conclusions.filter((c) => c.result === 'positive' && !c.unsupported));
 
 /** The care gaps of a client on `asOf` (FHIR date), due or overdue, earliest first. */
 export function careGaps(record: ClientRecord, asOf: string): Gap[] {
   const today = day(asOf);
   const drafts: Draft[] = [];
   // Only a positive that the recorded assays support diagnoses (HIV.B7.DT.08); see hivTesting for the others.
-  const positive = earliest(record.conclusions.filter((c) => c.result === 'positive' && !c.unsupported));
+  const positive = diagnosingConclusion(record);
   const diagnosed = positive?.date ?? (record.hivConditionDate ? record.hivConditionDate : undefined);
-  if (diagnosed) drafts.push(...livingWithHiv(record, diagnosed));
+  if (diagnosed) drafts.push(...livingWithHiv(record, diagnosed, positive));
   else drafts.push(...hivTesting(record, today));
   drafts.push(...hepatitisB(record, asOf), ...cervical(record, asOf, diagnosed), ...refills(record), ...referrals(record));
   return drafts
@@ -80,21 +82,21 @@ function hivTesting(record: ClientRecord, today: number): Draft[] {
   const pending = record.pendingStrategy && (!last || record.pendingStrategy.date > last.date) ? record.pendingStrategy : undefined;
   if (pending) {
     const due = pending.date.slice(0, 10);
-    return [{ code: 'hiv-testing-incomplete', description: `Complete the HIV testing strategy: next assay ${pending.nextStep}`, dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: pending.rule }];
+    return [{ code: 'hiv-testing-incomplete', description: `Complete the HIV testing strategy: next assay ${pending.nextStep}`, ...routineDue(due), rule: pending.rule }];
   }
-  if (!last) return [{ code: 'hiv-test', description: 'No HIV test on record: offer HIV testing (voluntary)', dueDate: iso(today), overdueDate: graceAfter(iso(today), OVERDUE_DAYS), rule: 'SWIT5.2' }];
+  if (!last) return [{ code: 'hiv-test', description: 'No HIV test on record: offer HIV testing (voluntary)', ...routineDue(iso(today)), rule: 'SWIT5.2' }];
   const said = last.unsupported ? fromAssays(last) : last;
   if ('code' in said) return [said];
   if (said.result === 'inconclusive') {
     // HIV.B7.DT.06/.07: retest on visit date + 14 days.
     const due = said.retestDate ?? iso(addDays(day(last.date), 14));
-    return [{ code: 'hiv-retest', description: 'Inconclusive HIV result: retest after 14 days', dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: said.rule }];
+    return [{ code: 'hiv-retest', description: 'Inconclusive HIV result: retest after 14 days', ...routineDue(due), rule: said.rule }];
   }
   const retest = hivRetestDue({ lastNegativeTestDate: last.date.slice(0, 10), keyPopulation: record.keyPopulation, onPrep: record.medications.some((m) => m.kind === 'prep' && m.active) }, new Date(today));
   if (!retest.ok || !retest.value.nextTestDate) return [];
   // HIV.S.4 retesting rows: overdue at due date + 28 days.
   const due = retest.value.nextTestDate;
-  return [{ code: 'hiv-retest', description: 'HIV retest due after the last negative test', dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: retest.value.rule }];
+  return [{ code: 'hiv-retest', description: 'HIV retest due after the last negative test', ...routineDue(due), rule: retest.value.rule }];
 }
 
 /**
@@ -109,10 +111,10 @@ function fromAssays(c: Conclusion): Draft | { result: Conclusion['result']; rule
   const due = c.date.slice(0, 10);
   const recorded = `HIV-${c.result} recorded on ${due}`;
   if (says.kind === 'next') {
-    return { code: 'hiv-testing-incomplete', description: `${recorded} before the testing strategy was complete (HIV-positive only after A1+, A2+, A3+): next assay ${says.nextStep}`, dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: says.rule };
+    return { code: 'hiv-testing-incomplete', description: `${recorded} before the testing strategy was complete (HIV-positive only after A1+, A2+, A3+): next assay ${says.nextStep}`, ...routineDue(due), rule: says.rule };
   }
   if (says.kind === 'off-strategy') {
-    return { code: 'hiv-testing-incomplete', description: `${recorded}, but its assays do not follow the testing strategy: test again from assay A1`, dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: says.rule };
+    return { code: 'hiv-testing-incomplete', description: `${recorded}, but its assays do not follow the testing strategy: test again from assay A1`, ...routineDue(due), rule: says.rule };
   }
   if (says.result === 'positive') {
     return { code: 'hiv-conclusion-review', description: `${recorded}, but its assays A1+, A2+, A3+ report HIV-positive: review the conclusion with the client`, dueDate: due, overdueDate: due, rule: says.rule };
@@ -121,26 +123,26 @@ function fromAssays(c: Conclusion): Draft | { result: Conclusion['result']; rule
 }
 
 /** ART start, viral load (HIV.S.2) and TB screening for a client living with HIV. */
-function livingWithHiv(record: ClientRecord, diagnosed: string): Draft[] {
+function livingWithHiv(record: ClientRecord, diagnosed: string, diagnosing: Conclusion | undefined): Draft[] {
   const out: Draft[] = [];
   const art = earliest(record.medications.filter((m) => m.kind === 'art').map((m) => ({ date: m.authoredOn })));
   const since = diagnosed.slice(0, 10);
   if (!art) {
     // Rapid ART: the gap is overdue once the 7 days it names have passed.
     out.push({ code: 'art-start', description: `HIV-positive since ${since} with no ART start on record: link to care and start ART (within ${RAPID_ART_DAYS} days)`, dueDate: since, overdueDate: graceAfter(since, RAPID_ART_DAYS), rule: 'SWIT5.3' });
-    out.push(...retestBeforeArt(record, since));
+    out.push(...retestBeforeArt(record, since, diagnosing));
   } else {
     out.push(viralLoad(record, art.date));
   }
-  out.push(...discordantRetest(record, since));
+  out.push(...discordantRetest(record, since, diagnosing));
   const screens = record.tbScreens;
   const lastScreen = latest(screens);
   if (lastScreen?.positive && !record.tbReferralDates.some((d) => d >= lastScreen.date.slice(0, 10))) {
     const due = lastScreen.date.slice(0, 10);
-    out.push({ code: 'tb-evaluation', description: 'Positive TB symptom screen with no diagnostic referral after it: refer for evaluation (mWRD)', dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: 'HIV.D4.DT.01' });
+    out.push({ code: 'tb-evaluation', description: 'Positive TB symptom screen with no diagnostic referral after it: refer for evaluation (mWRD)', ...routineDue(due), rule: 'HIV.D4.DT.01' });
   } else {
     const due = lastScreen ? iso(addMonths(day(lastScreen.date), TB_SCREEN_MONTHS)) : since;
-    out.push({ code: 'tb-screen', description: 'TB symptom screen (W4SS) for a person living with HIV', dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: 'SWIT5.4' });
+    out.push({ code: 'tb-screen', description: 'TB symptom screen (W4SS) for a person living with HIV', ...routineDue(due), rule: 'SWIT5.4' });
   }
   return out;
 }
@@ -153,15 +155,13 @@ function livingWithHiv(record: ClientRecord, diagnosed: string): Draft[] {
  * the diagnosis day. A recorded refusal closes it (SWIT 5.1). An offer beside art-start, never a
  * condition of it: ART is not held back for a retest.
  */
-function retestBeforeArt(record: ClientRecord, since: string): Draft[] {
-  const diagnosing = diagnosingConclusion(record);
+function retestBeforeArt(record: ClientRecord, since: string, diagnosing: Conclusion | undefined): Draft[] {
   const retested = record.conclusions.some((c) => !c.unsupported && c !== diagnosing && c.date.slice(0, 10) >= since);
   const declined = record.declinedTests.some((d) => d.slice(0, 10) >= since);
   if (retested || declined) return [];
   return [{ code: 'hiv-retest-before-art', description: 'Newly diagnosed: offer a retest with the same testing strategy to verify the HIV status before ART starts (ART is not held back for it)', dueDate: since, overdueDate: undefined, rule: 'HIV.S.4.05' }];
 }
 
-const diagnosingConclusion = (record: ClientRecord): Conclusion | undefined => earliest(record.conclusions.filter((c) => c.result === 'positive' && !c.unsupported));
 
 /**
  * HIV.S.4.05 retests the newly diagnosed "to verify HIV status" with the same strategy
@@ -171,8 +171,7 @@ const diagnosingConclusion = (record: ClientRecord): Conclusion | undefined => e
  * diagnosis stands meanwhile, and nothing here holds back or stops ART. A later positive retest
  * resolves it.
  */
-function discordantRetest(record: ClientRecord, since: string): Draft[] {
-  const diagnosing = diagnosingConclusion(record);
+function discordantRetest(record: ClientRecord, since: string, diagnosing: Conclusion | undefined): Draft[] {
   const said = (c: Conclusion): Conclusion['result'] | undefined => (!c.unsupported ? c.result : c.unsupported.kind === 'conclusion' ? c.unsupported.result : undefined);
   const retests = record.conclusions.filter((c) => c !== diagnosing && c.date.slice(0, 10) >= since && said(c) !== undefined);
   const last = latest(retests);
@@ -193,7 +192,7 @@ function viralLoad(record: ClientRecord, artStart: string): Draft {
   const start = day(artStart);
   const since = [...record.viralLoads.filter((v) => day(v.date) >= start)].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   const last = since.at(-1);
-  const routine = (description: string, due: number, rule: string): Draft => ({ code: 'viral-load', description, dueDate: iso(due), overdueDate: graceAfter(iso(due), OVERDUE_DAYS), rule });
+  const routine = (description: string, due: number, rule: string): Draft => ({ code: 'viral-load', ...routineDue(iso(due)), description, rule });
   if (!last) return routine('First routine viral load 6 months after ART start', addMonths(start, 6), 'HIV.S.2.01');
   const at = day(last.date);
   if (last.value > VL_FAILURE) {
@@ -224,13 +223,13 @@ function hepatitisB(record: ClientRecord, asOf: string): Draft[] {
   const doses = [...record.hbvDoses].sort();
   if (!doses.length) {
     const [due, why] = record.hbsagNegativeDate ? [record.hbsagNegativeDate.slice(0, 10), 'HBsAg negative'] : record.hbsagDeclinedDate ? [record.hbsagDeclinedDate.slice(0, 10), 'HBsAg test declined (not a condition of vaccination)'] : [asOf, 'No HBsAg result on record (testing is offered, not required)'];
-    return [{ code: 'hbv-dose', description: `${why} and not vaccinated: offer hepatitis B vaccination (dose 1)`, dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: 'HBV.STD.01' }];
+    return [{ code: 'hbv-dose', description: `${why} and not vaccinated: offer hepatitis B vaccination (dose 1)`, ...routineDue(due), rule: 'HBV.STD.01' }];
   }
   const schedule: HbvSchedule = record.hbvSchedule ?? 'standard';
   const next = hbvVaccinationSchedule({ doseDates: doses.map((d) => d.slice(0, 10)), schedule }, new Date(day(asOf)));
   if (!next.ok || 'complete' in next.value) return [];
   const due = next.value.nextDoseDate;
-  return [{ code: 'hbv-dose', description: `Hepatitis B vaccine dose ${doses.length + 1} (${schedule} schedule)`, dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule: next.value.rule }];
+  return [{ code: 'hbv-dose', description: `Hepatitis B vaccine dose ${doses.length + 1} (${schedule} schedule)`, ...routineDue(due), rule: next.value.rule }];
 }
 
 /** Cervical screening (SWIT 5.7; DAK HIV.S.3 rows and stop rule, ages from a birth year: decisions/cervical-screening.ts). */
@@ -247,7 +246,7 @@ function refills(record: ClientRecord): Draft[] {
     const current = latest(record.medications.filter((m) => m.kind === kind && m.active).map((m) => ({ ...m, date: m.authoredOn })));
     if (!current) continue;
     const due = iso(addDays(day(current.authoredOn), current.supplyDays));
-    out.push({ code, description: `${what} refill: the last supply (${current.supplyDays} days) runs out`, dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS), rule });
+    out.push({ code, description: `${what} refill: the last supply (${current.supplyDays} days) runs out`, ...routineDue(due), rule });
   }
   return out;
 }

@@ -15,11 +15,9 @@ import type { Observation } from '@medplum/fhirtypes';
 import { invalid, issue } from '../fhir/outcome';
 import type { WriteRule } from '../fhir/rules';
 import { canSee } from '../policy/access';
-import type { Assay } from './decisions/hiv-testing-strategy';
-import { assayOf, conclusionOf, conclusionSupport, memberIds } from './hiv-conclusion';
+import { VOID_STATUSES, conclusionOf, conclusionSupport, recordedAssays } from './hiv-conclusion';
 
-export const CONCLUSION_PROFILE = 'https://linkcare.example.org/fhir/StructureDefinition/hiv-test-conclusion';
-const VOID = new Set(['entered-in-error', 'cancelled']);
+const CONCLUSION_PROFILE = 'https://linkcare.example.org/fhir/StructureDefinition/hiv-test-conclusion';
 
 /** Refuses (422) a profiled HIV conclusion that its recorded assays contradict (HIV.B7.DT). */
 export const conclusionRule: WriteRule = {
@@ -27,20 +25,12 @@ export const conclusionRule: WriteRule = {
   types: ['Observation'],
   async before(_ctx, tx, event) {
     const o = event.resource as Observation | undefined;
-    if (!o?.meta?.profile?.includes(CONCLUSION_PROFILE) || VOID.has(o.status)) return;
+    if (!o?.meta?.profile?.includes(CONCLUSION_PROFILE) || VOID_STATUSES.has(o.status)) return;
     const result = conclusionOf(o);
     const at = o.effectiveDateTime;
     if (!result || !at) return;
     const patient = o.subject?.reference?.replace(/^Patient\//, '');
-    const assays: Assay[] = [];
-    for (const id of memberIds(o)) {
-      const v = await tx.read('Observation', id);
-      const assay = v?.resource as Observation | undefined;
-      if (!v || v.deleted || !assay || VOID.has(assay.status) || v.patient !== patient) continue;
-      if (!(await canSee(event.principal, v, tx))) continue;
-      const a = assayOf(assay);
-      if (a) assays.push(a);
-    }
+    const assays = await recordedAssays(tx, o, (v) => v.patient === patient && canSee(event.principal, v, tx));
     const support = conclusionSupport(result, assays, at.slice(0, 10));
     if (!support.supported) throw invalid([issue('business-rule', support.message, 'Observation.valueCodeableConcept')], 422);
   },

@@ -7,6 +7,7 @@
  * a conclusion its assays contradict). Pure.
  */
 import type { Observation } from '@medplum/fhirtypes';
+import type { StoreReader, StoredVersion } from '../store/port';
 import * as C from '../seed/codes';
 import { type Assay, type AssayStep, type HivConclusion, hivTestingStrategy } from './decisions/hiv-testing-strategy';
 import { parseDate } from './decisions/dates';
@@ -27,8 +28,9 @@ export type Support =
   | { supported: true; rule: string; retestDate?: string }
   | { supported: false; says: StrategySays; message: string };
 
-type Coded = { coding?: { system?: string; code?: string }[] } | undefined;
-const has = (cc: Coded, c: { system?: string; code?: string }): boolean => !!cc?.coding?.some((x) => x.system === c.system && x.code === c.code);
+export type Coded = { coding?: { system?: string; code?: string }[] } | undefined;
+/** Whether a CodeableConcept carries the coding (system and code). */
+export const has = (cc: Coded, c: { system?: string; code?: string }): boolean => !!cc?.coding?.some((x) => x.system === c.system && x.code === c.code);
 const STEP_OF = new Map(Object.entries(C.ASSAY_NUMBERS).map(([step, c]) => [c.code, step as AssayStep]));
 const RESULT_OF: Record<HivConclusion, ConclusionResult> = { 'HIV-positive': 'positive', 'HIV-negative': 'negative', 'HIV-inconclusive': 'inconclusive' };
 
@@ -58,6 +60,25 @@ export function memberIds(o: Observation): string[] {
   return [...(o.derivedFrom ?? []), ...(o.hasMember ?? [])]
     .map((m) => /^Observation\/([^/]+)$/.exec(m.reference ?? '')?.[1])
     .filter((id): id is string => !!id);
+}
+
+/** Records that were a mistake or withdrawn: no assay, no conclusion. */
+export const VOID_STATUSES: ReadonlySet<string> = new Set(['entered-in-error', 'cancelled']);
+
+/**
+ * The assays a conclusion cites (derivedFrom, hasMember) as they stand in the store: current, not
+ * void, and passing the caller's own test of the stored version (whose they are, who may see them).
+ */
+export async function recordedAssays(reader: Pick<StoreReader, 'read'>, o: Observation, keep: (v: StoredVersion) => boolean | Promise<boolean>): Promise<Assay[]> {
+  const assays: Assay[] = [];
+  for (const id of memberIds(o)) {
+    const v = await reader.read('Observation', id);
+    const assay = v?.resource as Observation | undefined;
+    if (!v || v.deleted || !assay || VOID_STATUSES.has(assay.status) || !(await keep(v))) continue;
+    const a = assayOf(assay);
+    if (a) assays.push(a);
+  }
+  return assays;
 }
 
 const describe = (assays: readonly Assay[]): string => assays.map((a) => `${a.step} ${a.result}`).join(', ');

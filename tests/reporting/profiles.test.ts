@@ -4,8 +4,6 @@
  * also an ART regimen, a treatment start coded LOINC 63936-9 alone, a PEP course not completed, and
  * PEP courses due after the period end (DAK PRV.6). Each example is given to its own synthetic client.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import { type TestApp, startTestApp } from '../helpers/app';
 import { INDICATORS } from '../../src/reporting/indicators';
@@ -14,6 +12,7 @@ import { type Figure, evaluateIndicator } from '../../src/reporting/evaluate';
 import { projectCodes, valueSetCodes } from '../../src/reporting/profile-codes';
 import type { ReportScope } from '../../src/reporting/query';
 import { type FixtureRecord, loadRecords } from './load';
+import { example as profileExample } from '../profiles/helpers';
 
 const ORG = 'org-ex';
 const DAK = 'http://smart.who.int/hiv/CodeSystem/HIVConcepts';
@@ -26,9 +25,7 @@ const rec = (resource: Json): FixtureRecord => ({ custodian: ORG, resource: reso
 
 /** The example `name` as client `pid`'s record `id`, with `change` applied to a copy. */
 function example(name: string, id: string, pid: string, change: Json = {}): FixtureRecord {
-  const r = JSON.parse(readFileSync(join(__dirname, '../../fixtures/examples', `${name}.json`), 'utf8')) as Json;
-  const ref = { reference: `Patient/${pid}` };
-  return rec({ ...r, id, ...(r.resourceType === 'SupplyDelivery' ? { patient: ref } : { subject: ref }), ...change });
+  return rec({ ...profileExample<Json>(name, pid), id, ...change });
 }
 
 const client = (id: string): FixtureRecord => rec({ resourceType: 'Patient', id, gender: 'female', birthDate: '1995-05-05' });

@@ -10,7 +10,7 @@
  */
 import type { Coding, Immunization, Observation, Patient, Procedure, Resource } from '@medplum/fhirtypes';
 import * as C from '../../src/seed/codes';
-import { type ClientRecord, clientRecord } from '../../src/services/care-gaps-record';
+import { type ClientRecord, clientRecord, emptyClientRecord } from '../../src/services/care-gaps-record';
 import { type Gap, careGaps } from '../../src/services/care-gaps-rules';
 import { ageRange } from '../../src/services/decisions/cervical-screening';
 
@@ -71,10 +71,7 @@ describe('ages from a birth year only (PII rule)', () => {
   });
 });
 
-const record = (over: Partial<ClientRecord> = {}): ClientRecord => ({
-  gender: 'female', keyPopulation: true, conclusions: [], declinedTests: [], medications: [], viralLoads: [], tbScreens: [],
-  tbReferralDates: [], hbvDoses: [], hbsagPositive: false, cervicalScreens: [], urgentReferrals: [], ...over,
-});
+const record = (over: Partial<ClientRecord> = {}): ClientRecord => ({ ...emptyClientRecord(), gender: 'female', keyPopulation: true, ...over });
 const wlhiv = (birthYear: number | undefined, diagnosed: string, screens: ClientRecord['cervicalScreens'] = []): ClientRecord => record({
   birthYear, cervicalScreens: screens, conclusions: [{ id: 'c', date: `${diagnosed}T10:00:00Z`, result: 'positive', rule: 'HIV.B7.DT.08' }],
 });

@@ -38,14 +38,14 @@ export interface CervicalDue {
 }
 
 /** HIV.S.3.04–.06 (VIA or cytology): rescreening interval for women living with HIV. */
-export const CERVICAL_WLHIV_YEARS = 3;
+const CERVICAL_WLHIV_YEARS = 3;
 /** HIV.S.3 start age for women living with HIV. */
-export const WLHIV_START_AGE = 25;
+const WLHIV_START_AGE = 25;
 /** HIV.S.3 "Expiration": "Age">50 AND two consecutive negative screening results. */
-export const STOP_AFTER_AGE = 50;
+const STOP_AFTER_AGE = 50;
 /** SWIT 5.7: at least once for women aged 30–49. */
-export const ONCE_FROM_AGE = 30;
-export const ONCE_TO_AGE = 49;
+const ONCE_FROM_AGE = 30;
+const ONCE_TO_AGE = 49;
 /** DAK HIV.S.3 "Overdue" column: due date + 28 days (rows .04, .06). */
 const OVERDUE_DAYS = 28;
 /** HIV.S.3.05 "Overdue": trigger date (age 25) + 12 months. */
@@ -59,7 +59,7 @@ export function ageRange(birthYear: number | undefined, asOf: string): { min: nu
 }
 
 /** The first day on which a client born in `birthYear` may be `age` years old: 1 January of that year. */
-export function mayBeAgeFrom(birthYear: number, age: number): string {
+function mayBeAgeFrom(birthYear: number, age: number): string {
   return `${String(birthYear + age).padStart(4, '0')}-01-01`;
 }
 
@@ -71,7 +71,7 @@ const plusMonths = (d: string, n: number): string => formatDate(addMonths(day(d)
  * HIV.S.3 "Expiration", every row: certainly older than 50 (so not when the birth year leaves 50
  * possible) and the two latest screens both negative; an unrecorded result breaks the run.
  */
-export function screeningStopped(input: Pick<CervicalInput, 'birthYear' | 'screens' | 'asOf'>): boolean {
+function screeningStopped(input: Pick<CervicalInput, 'birthYear' | 'screens' | 'asOf'>): boolean {
   if (ageRange(input.birthYear, input.asOf).min <= STOP_AFTER_AGE) return false;
   const lastTwo = [...input.screens].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0)).slice(-2);
   return lastTwo.length === 2 && lastTwo.every((s) => s.result === 'negative');

@@ -4,7 +4,7 @@
  * (YYYY-MM-DD) and instants are FHIR `dateTime` strings with a time zone.
  */
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+export const DAY_MS = 24 * 60 * 60 * 1000;
 export const HOUR_MS = 60 * 60 * 1000;
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
