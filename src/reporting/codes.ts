@@ -73,7 +73,7 @@ const SHARED_REGIMENS = without(ART_REGIMENS, ART_ONLY_REGIMENS);
 /**
  * ART start: an Observation of DAK HIV.D.DE39 / HIV.B.DE72 "ART start date" dated the start, an ART
  * prescription (art-prescription profile), or ART taken from effectivePeriod.start (art-statement
- * profile, "ART start date" HIV.B.DE72). Not LOINC 63936-9 alone: it is "Start date of treatment or
+ * profile, "ART start date" HIV.B.DE72), or ARVs dispensed (whenHandedOver). Not LOINC 63936-9 alone: it is "Start date of treatment or
  * therapy", which annex A maps to syphilis (HIV.B.DE254, HIV.D.DE806), hepatitis, PrEP and other
  * treatment starts too; a record that is an ART start carries the DAK element code beside it.
  */
@@ -84,7 +84,24 @@ export const ART_START = kind(
   prescription(code(SHARED_REGIMENS), NOT_PREVENTION),
   // Not taken, or only intended: no ART started.
   { type: 'MedicationStatement', code: code(ART_REGIMENS), date: { param: 'effective' }, ...NOT_PREVENTION, excludeStatus: [...EXCLUDED_STATUSES, 'not-taken', 'intended'] },
+  // ARVs handed over (an ARV pick-up). A dispense has no reasonCode to tell PEP/PrEP apart, so only
+  // regimens no prevention regimen uses; not handed over while in preparation, on hold, cancelled or declined.
+  { type: 'MedicationDispense', code: code(ART_ONLY_REGIMENS), date: { param: 'whenhandedover' }, excludeStatus: ['entered-in-error', 'cancelled', 'declined', 'preparation', 'on-hold'] },
 );
+/**
+ * The ART records that set an expected pick-up: DAK HIV.D.DE460 "Number of days medications
+ * prescribed" (MedicationRequest.dispenseRequest.expectedSupplyDuration) and HIV.D.DE462 "Number of
+ * days of medications dispensed" (MedicationDispense.daysSupply), indexed as the project parameter
+ * `supply-end` (src/search/supply-end.ts).
+ */
+export const ART_SUPPLY_TYPES: readonly string[] = ['MedicationRequest', 'MedicationDispense'];
+/**
+ * Lost to follow-up: more than 28 days since the last missed appointment (DAK HIV.IND.28 ART.2,
+ * "Method of measurement": "The recommended threshold for designation of people living with HIV on
+ * ART as lost to follow-up is 28 days after the last missed appointment"; HIV.D.DE652 ">28 days since
+ * last missed appointment"; MER TX_ML "greater than 28 days since their last expected … ARV pick-up").
+ */
+export const ART_LATE_DAYS = 28;
 /** HIV treatment outcome (DAK HIV.H.DE41) lost to follow-up, transferred out, died, stopped (DE42–45). */
 export const TREATMENT_EXIT = kind(
   'treatment-exit',

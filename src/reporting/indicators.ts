@@ -105,10 +105,18 @@ export const INDICATORS: readonly Indicator[] = [
   },
   {
     id: 'HIV.IND.27', ref: 'ART.1', title: 'People living with HIV on ART', scoring: 'cohort',
-    numerator: 'Clients on ART at the end of the period (ART started by then, no later outcome lost to follow-up, transferred out, died or stopped)',
+    numerator: `Clients on ART at the end of the period: ART started by then, no later outcome lost to follow-up, transferred out, died or stopped, and not lost to follow-up by supply (latest ARV prescription or dispense run out more than ${c.ART_LATE_DAYS} days before the period end)`,
     alignment: { gam: 'GAM2023 2.2, similar to GAM2023 2.6', gf: 'GF TCS-1', mer: 'TX_CURR' },
-    notes: 'The denominator (estimated people living with HIV) is outside the data. Attributed to the organisation of the latest ART record.',
-    population: clients(c.ART_START, { anchorWindow: 'to-end', pick: 'last', require: [not(exists(c.TREATMENT_EXIT, 'since-anchor'))] }),
+    notes:
+      `The denominator (estimated people living with HIV) is outside the data. Attributed to the organisation of the latest ART record. ` +
+      `Lost to follow-up is the DAK's "more than ${c.ART_LATE_DAYS} days after the last missed appointment" (HIV.IND.28 ART.2), the appointment being the expected pick-up: ` +
+      `the latest ART prescription (authoredOn + dispenseRequest.expectedSupplyDuration) or dispense (whenHandedOver + daysSupply). ` +
+      'A client whose latest one records no days supplied (or who has none) has no expected pick-up date: only a recorded outcome removes them.',
+    population: clients(c.ART_START, {
+      anchorWindow: 'to-end',
+      pick: 'last',
+      require: [not(exists(c.TREATMENT_EXIT, 'since-anchor')), { kind: 'supply-current', event: c.ART_START, types: c.ART_SUPPLY_TYPES, lateDays: c.ART_LATE_DAYS }],
+    }),
   },
   {
     id: 'HIV.IND.29', ref: 'ART.3', title: 'People living with HIV on ART who have suppressed viral load', scoring: 'proportion',

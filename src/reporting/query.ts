@@ -77,7 +77,13 @@ export type Condition =
   /** The anchor's indexed quantity (e.g. Observation.value-quantity) is below `lt` or at least `ge`. */
   | { kind: 'anchor-quantity'; param: string; lt?: number; ge?: number }
   /** The number at a JSON path of the anchor (an element no search parameter covers) is at least `ge`. */
-  | { kind: 'anchor-number'; path: string; ge: number };
+  | { kind: 'anchor-number'; path: string; ge: number }
+  /**
+   * Supply not run out: the client's latest `event` up to the period end among `types` (the last
+   * pick-up or prescription) has a `supply-end` no more than `lateDays` days before the period end.
+   * Met when there is no such record, or it records no supply (no expected pick-up date to be late for).
+   */
+  | { kind: 'supply-current'; event: EventKind; types: readonly string[]; lateDays: number };
 
 /**
  * A population. `client`: distinct clients, each attributed to one anchor event (the first or

@@ -101,7 +101,7 @@ export function extractIndexRows(resource: Resource, params: ParamDef[], opts: E
   for (const [def, c] of planOf(resource.resourceType, params)) {
     try {
       if (c.gate && !ctx.fhirpathOnly && !c.gate.some((name) => (present ??= presentNames(resource)).has(name))) continue;
-      const values = evaluate(c.expr, root, ctx);
+      const values = def.compute ? computed(def.compute(resource)) : evaluate(c.expr, root, ctx);
       if (c.components) extractComposite(def.code, c.components, values, sink, ctx);
       else for (const v of values) for (const row of CONVERT[def.type as Kind](v, ctx)) sink.push(def.type as Kind, { param: def.code, ...row });
     } catch (err) {
@@ -109,6 +109,10 @@ export function extractIndexRows(resource: Resource, params: ParamDef[], opts: E
     }
   }
   return sink.rows;
+}
+
+function computed(value: string | undefined): Item[] {
+  return value === undefined ? [] : [{ type: 'date', value }];
 }
 
 /**

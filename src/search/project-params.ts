@@ -2,7 +2,8 @@
  * The project's own SearchParameters (beyond R4's), served at /fhir/SearchParameter and
  * indexed like the official ones. Later issues add consent, referral and linkage parameters here.
  */
-import type { SearchParameter } from '@medplum/fhirtypes';
+import type { Resource, SearchParameter } from '@medplum/fhirtypes';
+import { supplyEnd } from './supply-end';
 
 const BASE = 'https://linkcare.example.org/fhir/SearchParameter';
 
@@ -84,4 +85,28 @@ const daysToArt: SearchParameter = {
   expression: "EpisodeOfCare.extension.where(url = 'https://linkcare.example.org/fhir/StructureDefinition/days-to-art').value",
 };
 
-export const PROJECT_SEARCH_PARAMETERS: SearchParameter[] = [daysToArt, taskDeadline, consentRecipient, healthcareServiceAvailableAt];
+/**
+ * When a dispensed or prescribed supply runs out, for defaulter tracing (`MedicationDispense?
+ * supply-end=lt2026-11-01`) and for TX_CURR's "more than 28 days late for an ARV pick-up" (DAK
+ * HIV.IND.27/28). Computed by `supplyEnd` (supply-end.ts): Medplum's FHIRPath has no date arithmetic.
+ */
+const supplyEndParam: SearchParameter = {
+  resourceType: 'SearchParameter',
+  id: 'medication-supply-end',
+  url: `${BASE}/medication-supply-end`,
+  name: 'supply-end',
+  status: 'active',
+  description:
+    'The day the supply runs out: MedicationDispense.whenHandedOver + daysSupply, or MedicationRequest.authoredOn + ' +
+    'dispenseRequest.expectedSupplyDuration (one fill); units d, wk, mo, a (UCUM) or their names',
+  code: 'supply-end',
+  base: ['MedicationDispense', 'MedicationRequest'],
+  type: 'date',
+  expression:
+    '(MedicationDispense.whenHandedOver + MedicationDispense.daysSupply) | (MedicationRequest.authoredOn + MedicationRequest.dispenseRequest.expectedSupplyDuration)',
+};
+
+export const PROJECT_SEARCH_PARAMETERS: SearchParameter[] = [daysToArt, taskDeadline, consentRecipient, healthcareServiceAvailableAt, supplyEndParam];
+
+/** Parameters whose values come from code instead of their FHIRPath, by url. */
+export const COMPUTED_VALUES: ReadonlyMap<string, (resource: Resource) => string | undefined> = new Map([[supplyEndParam.url!, supplyEnd]]);

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseFhirPath, type FhirPathAtom } from '@medplum/core';
-import type { SearchParameter } from '@medplum/fhirtypes';
+import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { SUPPORTED_TYPES } from '../fhir/resource-types';
 import type { ParamType } from './plan';
-import { PROJECT_SEARCH_PARAMETERS } from './project-params';
+import { COMPUTED_VALUES, PROJECT_SEARCH_PARAMETERS } from './project-params';
 
 /** A parameter as it applies to one resource type. */
 export interface ParamDef {
@@ -20,6 +20,8 @@ export interface ParamDef {
   expression?: string;
   /** Parsed expression, compiled once. */
   atom?: FhirPathAtom;
+  /** Computes the value instead of the expression (a date, for now): see COMPUTED_VALUES. */
+  compute?: (resource: Resource) => string | undefined;
   /** Reference parameters: the types they may point at. */
   targets: string[];
   /** Composite parameters: components in order. */
@@ -107,6 +109,8 @@ export class SearchRegistry {
       resource: sp,
     };
     if (def.expression) def.atom = parseFhirPath(def.expression);
+    const compute = COMPUTED_VALUES.get(def.url);
+    if (compute) def.compute = compute;
     if (sp.type === 'composite') {
       const components: NonNullable<ParamDef['components']> = [];
       for (const c of sp.component ?? []) {

@@ -2,7 +2,9 @@
  * Hand-computed expectations for fixtures/reporting/programme.json over 2024-01-01..2024-12-31.
  * Clients: c1 (1999, female, sex worker, org-kp), c2 (2006-03 → 18, female, SW, org-kp),
  * c3 (1970-05-05 → 54, male, PWID, org-clinic), c4 (2002-12-31 → 22, female, SW + PWID → SW, org-kp),
- * c5 (1990-01-01 → 34, other, transgender, org-clinic), c6 (no birth date or gender, no KP, org-clinic).
+ * c5 (1990-01-01 → 34, other, transgender, org-clinic), c6 (no birth date or gender, no KP, org-clinic);
+ * on ART since before 2024, with ARV supplies only, no KP, org-clinic: c7 (1985-06-01 → 39, female),
+ * c8 (1992-02-02 → 32, male), c9 (1998-02-02 → 26, female).
  * Each entry: [population, numerator] for the total and the listed strata; with `complete`, every
  * stratum not listed is zero.
  */
@@ -50,8 +52,21 @@ export const EXPECTED: Record<string, Expected> = {
   },
   // Diagnosed in 2024: c2, c3, c4; ART started in 2024: c2 (Observation), c3 (prescription).
   'HIV.IND.21': { total: [3, 2], strata: { 'organization|org-kp': [2, 1], 'organization|org-clinic': [1, 1], 'setting|unknown': [1, 0] } },
-  // On ART at the end: c2, c3; c6 lost to follow-up after starting.
-  'HIV.IND.27': { total: [2, 2], strata: { 'organization|org-clinic': [2, 2] } },
+  // On ART at the end (DAK HIV.IND.27; lost to follow-up > 28 days after the expected pick-up, HIV.IND.28):
+  // c2 (ART start Observation) and c3 (prescription without days supplied): no expected pick-up date;
+  // c7: last dispense 2024-09-04 + 90 d → due 2024-12-03, 28 days late on 2024-12-31: still on ART;
+  // c9: latest prescription 2024-11-01 + 8 wk → due 2024-12-27 (its 30-day one of 2024-01-15 is not the latest).
+  // Not: c6 (outcome lost to follow-up recorded); c8: dispense 2024-09-03 + 90 d → due 2024-12-02, 29 days late.
+  'HIV.IND.27': {
+    total: [4, 4],
+    complete: true,
+    strata: {
+      'organization|org-clinic': [4, 4], 'provider-type|public': [4, 4], 'setting|unknown': [4, 4], 'gender|female': [3, 3], 'gender|male': [1, 1],
+      'age-band|15-19': [1, 1], 'age-band|25-49': [2, 2], 'age-band|50+': [1, 1], 'age-band-mer|15-19': [1, 1], 'age-band-mer|25-29': [1, 1],
+      'age-band-mer|35-39': [1, 1], 'age-band-mer|50-54': [1, 1], 'key-population|sex-worker': [1, 1], 'key-population|pwid': [1, 1],
+      'key-population|not-recorded': [2, 2],
+    },
+  },
   // VL in 2024 and ART ≥ 6 months: c6 (500), c2 (50), c3 (latest 20000).
   'HIV.IND.29': { total: [3, 2], strata: { 'organization|org-clinic': [3, 2], 'age-band|unknown': [1, 1], 'gender|unknown': [1, 1], 'key-population|not-recorded': [1, 1] } },
   'HIV.IND.30': { total: [2, 2], strata: { 'organization|org-clinic': [2, 2] } },
@@ -72,3 +87,9 @@ export const EXPECTED: Record<string, Expected> = {
 
 /** org-kp's own report of HIV.IND.20: only its tests (c1, c2, c4). */
 export const ORG_KP_IND20: Pair = [3, 2];
+
+/**
+ * HIV.IND.27 at other period ends (c2, c3 and c9 on ART throughout): on 2024-12-30 c8 is 28 days late
+ * (still on ART); on 2025-01-01 c7 is 29 days late (lost to follow-up).
+ */
+export const IND27_BY_END: Record<string, Pair> = { '2024-12-30': [5, 5], '2025-01-01': [3, 3] };

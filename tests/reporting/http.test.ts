@@ -104,7 +104,7 @@ describe('/reports/indicators', () => {
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     const lines = (res.text as string).trimEnd().split('\r\n');
     expect(lines[0]).toBe(COLUMNS.join(','));
-    expect(lines).toContain('HIV.IND.27,ART.1,People living with HIV on ART,2024-01-01,2024-12-31,2024,org-clinic,total,total,2,,2,,TX_CURR,"GAM2023 2.2, similar to GAM2023 2.6",GF TCS-1');
+    expect(lines).toContain('HIV.IND.27,ART.1,People living with HIV on ART,2024-01-01,2024-12-31,2024,org-clinic,total,total,4,,4,,TX_CURR,"GAM2023 2.2, similar to GAM2023 2.6",GF TCS-1');
     expect(lines).toContain('HIV.IND.29,ART.3,People living with HIV on ART who have suppressed viral load,2024-01-01,2024-12-31,2024,org-clinic,organization,org-clinic,2,3,0.6667,,Similar to TX_PVLS,GAM2023 2.3,Similar to GF HIV O-12');
   });
 

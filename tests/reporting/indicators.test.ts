@@ -2,7 +2,7 @@
 import { type TestApp, startTestApp } from '../helpers/app';
 import { INDICATORS } from '../../src/reporting/indicators';
 import { type Figure, type IndicatorResult, evaluateIndicator } from '../../src/reporting/evaluate';
-import { EXPECTED, ORG_KP_IND20 } from './expected';
+import { EXPECTED, IND27_BY_END, ORG_KP_IND20 } from './expected';
 import { loadFixture } from './load';
 
 const PERIOD = { periodStart: '2024-01-01', periodEnd: '2024-12-31' };
@@ -57,4 +57,12 @@ test('the period bounds are inclusive whole days', async () => {
   expect([n(day.total.population), n(day.total.numerator)]).toEqual([1, 1]);
   const before = await evaluateIndicator(t.store.reports!(), ind19, { periodStart: '2024-02-11', periodEnd: '2024-02-29' }, { suppress: false, threshold: 4 });
   expect(n(before.total.population)).toBe(0);
+});
+
+test('HIV.IND.27 counts a client on ART while no more than 28 days late for the expected pick-up (DAK HIV.IND.28)', async () => {
+  const ind27 = INDICATORS.find((i) => i.id === 'HIV.IND.27')!;
+  for (const [periodEnd, want] of Object.entries(IND27_BY_END)) {
+    const r = await evaluateIndicator(t.store.reports!(), ind27, { periodStart: '2024-01-01', periodEnd }, { suppress: false, threshold: 4 });
+    expect([periodEnd, n(r.total.population), n(r.total.numerator)]).toEqual([periodEnd, ...want]);
+  }
 });

@@ -41,3 +41,26 @@ test('Consent?recipient finds organisations named in nested provisions', async (
   expect(found.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([c.id]);
   expect((await t.http.get('/fhir/Consent?actor=Organization/nested-org')).body.entry ?? []).toEqual([]);
 });
+
+test('supply-end is the day a dispensed or prescribed supply runs out, for defaulter tracing', async () => {
+  const p = await post({ resourceType: 'Patient', gender: 'female' });
+  const tld = { coding: [{ system: 'http://snomed.info/sct', code: '1156220005' }], text: 'TLD' };
+  const days = (value: number, code: string) => ({ value, unit: code, system: 'http://unitsofmeasure.org', code });
+  const dispense = (whenHandedOver: string, daysSupply?: object) => post({
+    resourceType: 'MedicationDispense', status: 'completed', medicationCodeableConcept: tld,
+    subject: { reference: `Patient/${p.id}` }, whenHandedOver, ...(daysSupply ? { daysSupply } : {}),
+  });
+  const quarterly = await dispense('2026-01-10T09:30:00+03:00', days(90, 'd'));
+  const unknown = await dispense('2026-02-01');
+  const prescribed = await post({
+    resourceType: 'MedicationRequest', status: 'active', intent: 'order', medicationCodeableConcept: tld,
+    subject: { reference: `Patient/${p.id}` }, authoredOn: '2026-01-31', dispenseRequest: { expectedSupplyDuration: days(1, 'mo') },
+  });
+  const ids = async (q: string) => ((await t.http.get(`/fhir/${q}&subject=Patient/${p.id}`)).body.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id);
+  expect(await ids('MedicationDispense?supply-end=2026-04-10')).toEqual([quarterly.id]);
+  expect(await ids('MedicationDispense?supply-end=lt2026-04-10')).toEqual([]);
+  expect(await ids('MedicationDispense?supply-end:missing=true')).toEqual([unknown.id]);
+  // A calendar month from 31 January ends on the last day of February.
+  expect(await ids('MedicationRequest?supply-end=2026-02-28')).toEqual([prescribed.id]);
+  expect((await t.http.get('/fhir/SearchParameter/medication-supply-end')).body.type).toBe('date');
+});

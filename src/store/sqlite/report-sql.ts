@@ -139,6 +139,7 @@ export class Evaluation {
 
   private useIn(c: Condition): void {
     if (c.kind === 'exists') this.use(c.event, c.window);
+    else if (c.kind === 'supply-current') this.use(c.event, 'to-end');
     else if (c.kind === 'not') this.useIn(c.of);
     else if (c.kind === 'all' || c.kind === 'any') for (const x of c.of) this.useIn(x);
   }
@@ -386,6 +387,21 @@ export class Evaluation {
       }
       case 'anchor-number':
         return frag('(SELECT CAST(json_extract(v.content, ?) AS REAL) FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.rid = b.rid) >= ?', c.path, c.ge);
+      case 'supply-current': {
+        // The latest record (one backward probe of the kind's (pid, at) range in rpt_ev), then its
+        // indexed supply end: current while supply end + lateDays >= period end, i.e. the end day's
+        // exclusive bound (`high`) is after period end − lateDays. No record or no supply end: met.
+        const due = dayStart(addDays(this.scope.periodEnd, -c.lateDays));
+        return frag(
+          `COALESCE((SELECT (SELECT MAX(d.high) FROM idx_date d WHERE d.rid = l.rid AND d.param = l.type || '.supply-end') > ?
+             FROM (SELECT e.rid, e.type FROM temp.rpt_ev e WHERE e.kind = ? AND e.pid = b.pid AND e.at < ? AND e.type IN (${c.types.map(() => '?').join(', ')})
+               ORDER BY e.at DESC, e.rid DESC LIMIT 1) l), 1)`,
+          due,
+          this.kinds.get(c.event)!.n,
+          this.endExcl,
+          ...c.types,
+        );
+      }
       case 'exists': {
         const win = this.window('e.at', c.window, 'b.at');
         return frag(`EXISTS (SELECT 1 FROM temp.rpt_ev e WHERE e.kind = ? AND e.pid = b.pid AND ${win.sql})`, this.kinds.get(c.event)!.n, ...win.args);
