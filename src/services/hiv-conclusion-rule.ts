@@ -6,16 +6,16 @@
  * strategy. The JSON Schema cannot see the assays, so the check is a write rule; it lives here,
  * beside the strategy, because src/profiles does not import the services.
  *
- * Only assays the writer may see count, so a refusal never tells them another organisation's
- * result; with none (assays elsewhere, or not written yet) there is nothing to contradict and the
+ * The assays are those the writer may see (`assaysBehind`: own organisation's and consent-shared,
+ * the same set the HIV care episode counts), so a refusal never tells them a result they may not
+ * read; with none (assays elsewhere, or not written yet) there is nothing to contradict and the
  * conclusion is stored, as the care gaps also read it. Nothing here is a precondition of a
  * service (SWIT 5.1): a declined test is recorded with the hiv-test-declined profile, not this one.
  */
 import type { Observation } from '@medplum/fhirtypes';
 import { invalid, issue } from '../fhir/outcome';
 import type { WriteRule } from '../fhir/rules';
-import { canSee } from '../policy/access';
-import { VOID_STATUSES, conclusionOf, conclusionSupport, recordedAssays } from './hiv-conclusion';
+import { VOID_STATUSES, assaysBehind, conclusionOf, conclusionSupport } from './hiv-conclusion';
 
 const CONCLUSION_PROFILE = 'https://linkcare.example.org/fhir/StructureDefinition/hiv-test-conclusion';
 
@@ -29,9 +29,7 @@ export const conclusionRule: WriteRule = {
     const result = conclusionOf(o);
     const at = o.effectiveDateTime;
     if (!result || !at) return;
-    const patient = o.subject?.reference?.replace(/^Patient\//, '');
-    const assays = await recordedAssays(tx, o, (v) => v.patient === patient && canSee(event.principal, v, tx));
-    const support = conclusionSupport(result, assays, at.slice(0, 10));
+    const support = conclusionSupport(result, await assaysBehind(tx, o, event.principal), at.slice(0, 10));
     if (!support.supported) throw invalid([issue('business-rule', support.message, 'Observation.valueCodeableConcept')], 422);
   },
 };

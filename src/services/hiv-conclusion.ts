@@ -3,11 +3,14 @@
  * HIV.B7.DT) makes of the assays recorded with it. A conclusion is not a free-standing claim: the
  * DAK reports HIV-positive only after A1+, A2+ and A3+ (HIV.B7.DT.08), so a "positive" after a
  * single reactive A1 is an unfinished strategy, not a diagnosis. Used by the care gaps (to follow
- * the assays, not the label) and by the write rule of the hiv-test-conclusion profile (to refuse
- * a conclusion its assays contradict). Pure.
+ * the assays, not the label), by the write rule of the hiv-test-conclusion profile (to refuse a
+ * conclusion its assays contradict) and by the HIV care episode. Pure, except `assaysBehind`,
+ * which reads the store.
  */
 import type { Observation } from '@medplum/fhirtypes';
-import type { StoreReader, StoredVersion } from '../store/port';
+import type { Principal } from '../auth/principal';
+import { canSee } from '../policy/access';
+import type { StoreReader } from '../store/port';
 import * as C from '../seed/codes';
 import { type Assay, type AssayStep, type HivConclusion, hivTestingStrategy } from './decisions/hiv-testing-strategy';
 import { parseDate } from './decisions/dates';
@@ -66,17 +69,24 @@ export function memberIds(o: Observation): string[] {
 export const VOID_STATUSES: ReadonlySet<string> = new Set(['entered-in-error', 'cancelled']);
 
 /**
- * The assays a conclusion cites (derivedFrom, hasMember) as they stand in the store: current, not
- * void, and passing the caller's own test of the stored version (whose they are, who may see them).
+ * The assays a conclusion rests on, as `viewer` sees them: those it cites (derivedFrom,
+ * hasMember) that are current, not void, about the same client, and visible to the viewer under
+ * the access policy: its organisation's own and those another organisation shares by the
+ * client's consent (a client tested A1 at a community site and A2, A3 at a clinic). The
+ * conclusion write rule and the HIV care episode both read the assays through this one function,
+ * so they cannot count different sets again (they once did: the episode counted only its own
+ * organisation's, and a strategy completed across two organisations diagnosed nobody).
  */
-export async function recordedAssays(reader: Pick<StoreReader, 'read'>, o: Observation, keep: (v: StoredVersion) => boolean | Promise<boolean>): Promise<Assay[]> {
+export async function assaysBehind(reader: StoreReader, o: Observation, viewer: Principal): Promise<Assay[]> {
+  const patient = /^Patient\/([^/]+)$/.exec(o.subject?.reference ?? '')?.[1];
   const assays: Assay[] = [];
+  if (!patient) return assays;
   for (const id of memberIds(o)) {
     const v = await reader.read('Observation', id);
     const assay = v?.resource as Observation | undefined;
-    if (!v || v.deleted || !assay || VOID_STATUSES.has(assay.status) || !(await keep(v))) continue;
+    if (!v || v.deleted || !assay || VOID_STATUSES.has(assay.status) || v.patient !== patient) continue;
     const a = assayOf(assay);
-    if (a) assays.push(a);
+    if (a && (await canSee(viewer, v, reader))) assays.push(a);
   }
   return assays;
 }

@@ -1,0 +1,136 @@
+/**
+ * The assays an HIV conclusion rests on (DAK HIV.B7.DT.08: HIV-positive only after A1+, A2+, A3+)
+ * are one set for the conclusion write rule and the HIV care episode: the organisation's own and
+ * those another organisation shares by the client's consent (src/services/hiv-conclusion.ts
+ * assaysBehind). And an assay written or corrected after its conclusion re-derives the episode.
+ * Over HTTP.
+ */
+import type { Bundle, EpisodeOfCare, Parameters } from '@medplum/fhirtypes';
+import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+import { createdBy, privacyConsent, recipient } from '../helpers/consent';
+import { example } from '../profiles/helpers';
+
+type Json = Record<string, any>;
+type Step = 'A1' | 'A2' | 'A3';
+const DAK = 'http://smart.who.int/hiv/CodeSystem/HIVConcepts';
+const STEP_CODE: Record<Step, string> = { A1: 'HIV.B.DE90', A2: 'HIV.B.DE91', A3: 'HIV.B.DE92' };
+const COMMUNITY = 'assays-community-site';
+const CLINIC = 'assays-clinic';
+/** The examples' date: the conclusion's, so the diagnosis date of the episode. */
+const DAY = '2025-03-04';
+
+let t: TestApp;
+let clients = 0;
+const clinicianOf = (org: string) => t.as(['clinician'], org);
+
+beforeAll(() => {
+  t = startTestApp();
+});
+afterAll(() => t.close());
+
+/** A client registered (by UIC) at both organisations; with `shared`, the community site shares everything it holds with the clinic. */
+async function client(shared: boolean): Promise<string> {
+  const uic = `ASSAYS CLIENT ${++clients} 01011990`;
+  const register = (org: string) => t.as(['outreach'], org).post('/fhir/Patient/$register').set('Content-Type', FHIR_JSON).send(JSON.stringify({
+    resourceType: 'Parameters',
+    parameter: [{ name: 'uic', valueString: uic }, { name: 'birthYear', valueInteger: 1990 }, { name: 'gender', valueCode: 'female' }],
+  }));
+  const patient = (await register(COMMUNITY)).body.id as string;
+  expect((await register(CLINIC)).body.id).toBe(patient);
+  if (shared) await createdBy(clinicianOf(COMMUNITY), privacyConsent(patient, { type: 'permit', actor: [recipient(CLINIC)] }));
+  return patient;
+}
+
+/** An hiv-test-assay (the profile's example) at `step` with `result`. */
+function assayBody(patient: string, step: Step, result: 'reactive' | 'non-reactive'): Json {
+  const r = example<Json>('hiv-test-assay', patient);
+  r.component[0].valueCodeableConcept.coding[0] = { system: DAK, code: STEP_CODE[step] };
+  r.valueCodeableConcept.coding[0] = { system: 'https://linkcare.example.org/fhir/CodeSystem/test-result', code: result };
+  return r;
+}
+
+/** Writes a reactive assay as `org`; returns its id. */
+async function reactive(org: string, patient: string, step: Step): Promise<string> {
+  return (await createdBy(clinicianOf(org), assayBody(patient, step, 'reactive'))).id;
+}
+
+/** An HIV-positive conclusion (the hiv-test-conclusion example) derived from `refs`. */
+function positive(patient: string, refs: string[]): Json {
+  const r = example<Json>('hiv-test-conclusion', patient);
+  r.valueCodeableConcept.coding[0] = { system: DAK, code: 'HIV.B.DE112', display: 'HIV-positive' };
+  r.derivedFrom = refs.map((reference) => ({ reference }));
+  return r;
+}
+
+async function episodes(org: string, patient: string): Promise<EpisodeOfCare[]> {
+  const res = await clinicianOf(org).get(`/fhir/EpisodeOfCare?patient=Patient/${patient}`);
+  expect(res.status).toBe(200);
+  return ((res.body as Bundle).entry ?? []).map((e) => e.resource as EpisodeOfCare);
+}
+
+async function gapCodes(org: string, patient: string): Promise<string[]> {
+  const res = await clinicianOf(org).get(`/fhir/Patient/${patient}/$care-gaps?asOf=2025-03-31`);
+  expect(res.status).toBe(200);
+  return ((res.body as Parameters).parameter ?? []).map((p) => p.part!.find((x) => x.name === 'code')!.valueCode!);
+}
+
+/** The clinic writes a positive conclusion on A1 written at `a1At` and A2, A3 at the other organisation; returns A1 and the answer status. */
+async function acrossOrganisations(patient: string, a1At: string): Promise<{ a1: string; conclusion: number }> {
+  const rest = a1At === COMMUNITY ? CLINIC : COMMUNITY;
+  const a1 = await reactive(a1At, patient, 'A1');
+  const refs = [a1, await reactive(rest, patient, 'A2'), await reactive(rest, patient, 'A3')].map((id) => `Observation/${id}`);
+  const res = await clinicianOf(CLINIC).post('/fhir/Observation').set('Content-Type', FHIR_JSON).send(JSON.stringify(positive(patient, refs)));
+  return { a1, conclusion: res.status };
+}
+
+test.each([
+  ['A1 at the community site, A2 and A3 at the clinic', COMMUNITY],
+  ['A1 at the clinic, A2 and A3 shared by the community site', CLINIC],
+])('strategy completed across organisations with consent (%s): the rule and the episode both count A1+, A2+, A3+', async (_name, a1At) => {
+  const patient = await client(true);
+  const { conclusion } = await acrossOrganisations(patient, a1At);
+  // The write rule saw A1+, A2+, A3+ (HIV.B7.DT.08): stored.
+  expect(conclusion).toBe(201);
+  // The episode check saw the same three: diagnosed, on the ART waitlist.
+  const ep = await episodes(CLINIC, patient);
+  expect(ep).toHaveLength(1);
+  expect(ep[0]).toMatchObject({ status: 'waitlist', period: { start: DAY } });
+});
+
+test('without the consent the clinic sees only its own A2+, A3+: the rule refuses the positive, so there is nothing for the episode to disagree with', async () => {
+  const patient = await client(false);
+  expect((await acrossOrganisations(patient, COMMUNITY)).conclusion).toBe(422);
+  expect(await episodes(CLINIC, patient)).toEqual([]);
+});
+
+test('an assay corrected after the conclusion re-derives the episode, also when another organisation corrects it', async () => {
+  const patient = await client(true);
+  const { a1, conclusion } = await acrossOrganisations(patient, COMMUNITY);
+  expect(conclusion).toBe(201);
+  expect(await episodes(CLINIC, patient)).toHaveLength(1);
+  // The community site corrects its A1 to non-reactive: the assays no longer make a positive (HIV.B7.DT.08).
+  const corrected = { ...assayBody(patient, 'A1', 'non-reactive'), id: a1, status: 'corrected' };
+  const res = await clinicianOf(COMMUNITY).put(`/fhir/Observation/${a1}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(corrected));
+  expect(res.status).toBe(200);
+  expect(await episodes(CLINIC, patient)).toEqual([]);
+});
+
+test('an assay written after its conclusion (later in one transaction) re-derives the episode: a "positive" on A1+ alone diagnoses nobody', async () => {
+  const patient = await client(false);
+  const a1 = 'urn:uuid:7d0c4c1e-0b7e-4d0a-9a55-2f1f5b1c0a01';
+  // Not profiled, so the write rule does not check it; the conclusion is written before its assay.
+  const conclusion = positive(patient, [a1]);
+  delete conclusion.meta;
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      { resource: conclusion, request: { method: 'POST', url: 'Observation' } },
+      { fullUrl: a1, resource: assayBody(patient, 'A1', 'reactive'), request: { method: 'POST', url: 'Observation' } },
+    ],
+  };
+  const res = await clinicianOf(CLINIC).post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify(bundle));
+  expect(res.status).toBe(200);
+  expect(await episodes(CLINIC, patient)).toEqual([]);
+  expect(await gapCodes(CLINIC, patient)).not.toContain('art-start');
+});
