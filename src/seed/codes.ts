@@ -70,6 +70,10 @@ export const PWID = c(SNOMED, '226034001', 'Injecting drug user');
 /** HIV viral load (LOINC 23876-6), copies/mL. */
 export const VIRAL_LOAD = c(LOINC, '23876-6', 'HIV 1 RNA [#/volume] (viral load) in Plasma by Probe and target amplification method');
 export const COPIES_PER_ML = { unit: 'copies/mL', system: UCUM, code: '{copies}/mL' } as const;
+/** Days of supply, tablets handed out and milligrams of a dose (UCUM). */
+export const DAYS = { unit: 'days', system: UCUM, code: 'd' } as const;
+export const TABLETS = { unit: 'tablets', system: UCUM, code: '{tbl}' } as const;
+export const MG = { unit: 'mg', system: UCUM, code: 'mg' } as const;
 /** HIV infection diagnosis. */
 export const HIV_INFECTION = c(SNOMED, '86406008', 'Human immunodeficiency virus infection');
 

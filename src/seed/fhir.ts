@@ -3,7 +3,7 @@
  * with their custody. Resources are shaped as the API would accept them (tests run a sample
  * through the server's validator and PII guard); nobody in them is real.
  */
-import type { CodeableConcept, Coding, Observation, Resource } from '@medplum/fhirtypes';
+import type { CodeableConcept, Coding, Dosage, Observation, Resource } from '@medplum/fhirtypes';
 import { type Rng, seededUuid } from './prng';
 import * as C from './codes';
 
@@ -28,6 +28,30 @@ export const date = (ms: number): string => new Date(ms).toISOString().slice(0, 
 export const at = (ms: number, minuteOfDay = 600): string => new Date(ms + minuteOfDay * 60_000).toISOString().replace('.000Z', 'Z');
 export const ref = (type: string, id: string): { reference: string } => ({ reference: `${type}/${id}` });
 export const cc = (coding: Coding, text?: string): CodeableConcept => ({ coding: [coding], text: text ?? coding.display });
+
+/** The medication of a regimen, as prescriptions and dispenses carry it. */
+export const medication = (regimen: C.Regimen): CodeableConcept => ({ coding: [...C.REGIMENS[regimen]], text: C.REGIMENS[regimen].at(-1)!.display });
+
+/**
+ * A dose: always its text and, for a measured one (OST), the amount in mg and how many times a
+ * day, coded so indicators can read it (HIV.IND.14: dosageInstruction[0].doseAndRate[0].doseQuantity.value).
+ */
+export interface Dose {
+  text: string;
+  mg?: number;
+  timesPerDay?: number;
+}
+
+export const ONE_TABLET_DAILY: Dose = { text: 'One tablet by mouth daily' };
+
+/** The Dosage of a dose, built afresh for each resource. */
+export function dosage(dose: Dose): Dosage {
+  return {
+    text: dose.text,
+    ...(dose.timesPerDay !== undefined && { timing: { repeat: { frequency: dose.timesPerDay, period: 1, periodUnit: 'd' } } }),
+    ...(dose.mg !== undefined && { doseAndRate: [{ doseQuantity: { value: dose.mg, ...C.MG } }] }),
+  };
+}
 
 /** Collects one client's resources, numbering ids so they are reproducible. */
 export class ClientBuilder {

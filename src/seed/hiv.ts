@@ -3,15 +3,16 @@
  * WHO strategy itself (src/services/decisions/hiv-testing-strategy.ts, DAK HIV.B7.DT), so every
  * sequence is one the strategy produces; community testing stops at a reactive A1 and refers to
  * the clinic; a positive conclusion brings a diagnosis, ART after a realistic delay (or not yet),
- * the HIV care episode the server would derive, viral loads on the HIV.S.2 schedule, and PrEP for
- * some who test negative.
+ * the HIV care episode the server would derive, ARV pick-ups (art-pickups.ts), viral loads on the
+ * HIV.S.2 schedule, and PrEP for some who test negative.
  */
 import type { Condition, MedicationRequest, Observation } from '@medplum/fhirtypes';
 import { type Assay, type AssayStep, hivTestingStrategy } from '../services/decisions/hiv-testing-strategy';
 import { hivCareEpisode } from '../services/care-gaps-linkage';
 import * as C from './codes';
-import { type ClientBuilder, DAY_MS, cc, date, ref } from './fhir';
+import { type ClientBuilder, DAY_MS, type Dose, ONE_TABLET_DAILY, cc, date, dosage, medication, ref } from './fhir';
 import { referral } from './referrals';
+import { type ArtFacts, artPickups } from './art-pickups';
 
 /** What the generator knows about a client, for tests and benchmarks that need known answers. */
 export interface ClientFacts {
@@ -24,6 +25,8 @@ export interface ClientFacts {
   pwid: boolean;
   diagnosis?: { date: string; org: string };
   artStart?: string;
+  /** ARV pick-ups from ART start (art-pickups.ts): the client's dispensing interval, pattern and every pick-up. */
+  art?: ArtFacts;
   viralLoads: { date: string; value: number }[];
   conclusions: { date: string; result: 'positive' | 'negative' | 'inconclusive'; org: string }[];
   prep?: { lastDate: string; active: boolean; supplyDays: number };
@@ -84,31 +87,31 @@ function declined(b: ClientBuilder, org: string, day: number): void {
   b.observation(org, b.time(day), C.HIV_CONCLUSION, { dataAbsentReason: cc({ system: C.DATA_ABSENT, code: 'asked-declined', display: 'Asked But Declined' }) });
 }
 
-function prescription(b: ClientBuilder, org: string, day: number, regimen: C.Regimen, status: MedicationRequest['status'], supplyDays: number, dose?: string): MedicationRequest & { id: string } {
+function prescription(b: ClientBuilder, org: string, day: number, regimen: C.Regimen, status: MedicationRequest['status'], supplyDays: number, dose: Dose = ONE_TABLET_DAILY): MedicationRequest & { id: string } {
   return b.add<MedicationRequest & { id: string }>({
     resourceType: 'MedicationRequest',
     id: b.id(),
     status,
     intent: 'order',
-    medicationCodeableConcept: { coding: [...C.REGIMENS[regimen]], text: C.REGIMENS[regimen].at(-1)!.display },
+    medicationCodeableConcept: medication(regimen),
     subject: ref('Patient', b.patient),
     authoredOn: b.time(day),
     requester: ref('Organization', org),
-    dosageInstruction: [{ text: dose ?? 'One tablet by mouth daily' }],
-    dispenseRequest: { expectedSupplyDuration: { value: supplyDays, unit: 'days', system: C.UCUM, code: 'd' } },
+    dosageInstruction: [dosage(dose)],
+    dispenseRequest: { expectedSupplyDuration: { value: supplyDays, ...C.DAYS } },
   }, org);
 }
 export { prescription };
 
-/** Viral loads on the HIV.S.2 schedule from ART start: 6 and 12 months, then yearly; 3 months after an elevated one. */
-function viralLoads(b: ClientBuilder, f: ClientFacts, org: string, artStart: number): void {
+/** Viral loads on the HIV.S.2 schedule from ART start to `until`: 6 and 12 months, then yearly; 3 months after an elevated one. */
+function viralLoads(b: ClientBuilder, f: ClientFacts, org: string, artStart: number, until: number): void {
   const at = (months: number, from: number): number => from + Math.round(months * 30.44) * DAY_MS;
   let next = at(6, artStart);
   let count = 0;
-  while (next <= b.asOf) {
+  while (next <= until) {
     if (!b.rng.chance(0.9)) break; // some fall out of monitoring: their gap stays open
     const day = next + b.rng.int(0, 21) * DAY_MS;
-    if (day > b.asOf) break;
+    if (day > until) break;
     const band = b.rng.weighted([['suppressed', 85], ['elevated', 8], ['failure', 7]] as const);
     const value = band === 'suppressed' ? b.rng.int(20, 49) : band === 'elevated' ? b.rng.int(50, 1000) : b.rng.int(1001, 250_000);
     b.observation(org, b.time(day), C.VIRAL_LOAD, { valueQuantity: { value, ...C.COPIES_PER_ML } });
@@ -135,8 +138,11 @@ function diagnose(b: ClientBuilder, f: ClientFacts, org: string, day: number): v
   const artDay = delay === undefined ? undefined : day + delay * DAY_MS;
   if (artDay !== undefined && artDay <= b.asOf) {
     f.artStart = date(artDay);
-    prescription(b, org, artDay, 'art-tld', 'active', 90);
-    viralLoads(b, f, org, artDay);
+    const rx = prescription(b, org, artDay, 'art-tld', 'active', 90);
+    f.art = artPickups(b, org, artDay, rx, 'art-tld');
+    // Monitoring ends with the last supply of a client who stopped picking up.
+    const last = f.art.pickups.at(-1)!;
+    viralLoads(b, f, org, artDay, f.art.pattern === 'stopped' ? Math.min(b.asOf, Date.parse(last.date) + last.days * DAY_MS) : b.asOf);
   }
   // The episode the server's linkage rule derives from the same facts (docs/linkage.md).
   b.add(hivCareEpisode({ patient: b.patient, org, diagnosisDate: f.diagnosis.date, artStartDate: f.artStart }), org);

@@ -82,7 +82,7 @@ export function sti(b: ClientBuilder, f: ClientFacts, start: number): void {
     const dx = b.rng.pick(options);
     if (dx === 'syphilis') b.observation(f.clinic, b.time(day), C.SYPHILIS_RPR, { valueCodeableConcept: cc(C.REACTIVE) });
     condition(b, f.clinic, day, C.STI_DIAGNOSES[dx], day > b.asOf - 14 * DAY_MS);
-    prescription(b, f.clinic, day, STI_TREATMENT[dx], 'completed', dx === 'chlamydia' ? 7 : 1, 'As directed');
+    prescription(b, f.clinic, day, STI_TREATMENT[dx], 'completed', dx === 'chlamydia' ? 7 : 1, { text: 'As directed' });
     if (f.home !== f.clinic && b.rng.chance(0.5)) referral(b, { from: f.home, to: f.clinic, type: 'sti-treatment', day, status: 'completed' });
   }
 }
@@ -120,7 +120,7 @@ export function postRapeCare(b: ClientBuilder, f: ClientFacts, start: number): v
     serviceProvider: ref('Organization', f.clinic),
   }, f.clinic);
   if (!f.diagnosis || Date.parse(f.diagnosis.date) > day) prescription(b, f.clinic, day, 'pep-tld', 'completed', 28);
-  if (f.gender === 'female') prescription(b, f.clinic, day, 'ec-lng', 'completed', 1, 'Single dose');
+  if (f.gender === 'female') prescription(b, f.clinic, day, 'ec-lng', 'completed', 1, { text: 'Single dose' });
   referral(b, { from: f.clinic, to: f.home, type: 'violence-response', day, status: b.rng.weighted(TASK_STATES) });
   referral(b, { from: f.clinic, to: f.clinic, type: 'mental-health', day: Math.min(b.asOf, addMonths(day, 3)), status: b.rng.weighted(TASK_STATES) });
 }
@@ -137,7 +137,7 @@ function supply(b: ClientBuilder, org: string, day: number, item: keyof typeof C
   }, org);
 }
 
-/** Harm reduction for people who inject (SWIT 5.5): needles without limit, naloxone, OST with 28-day take-home supplies. */
+/** Harm reduction for people who inject (SWIT 5.5): needles without limit, naloxone, OST with 28-day take-home supplies and a coded daily dose in mg. */
 export function harmReduction(b: ClientBuilder, f: ClientFacts, start: number): void {
   if (!f.pwid) return;
   for (let n = b.rng.int(1, 4); n > 0; n--) supply(b, f.home, randomDay(b, start), 'nsp-kit', b.rng.pick([50, 100, 200]));
@@ -148,7 +148,8 @@ export function harmReduction(b: ClientBuilder, f: ClientFacts, start: number): 
   if (f.home !== f.clinic) referral(b, { from: f.home, to: f.clinic, type: 'ost', day, status: 'completed' });
   for (let refill = b.rng.int(1, 3); refill > 0 && day <= b.asOf; refill--) {
     const last = refill === 1 || day + 28 * DAY_MS > b.asOf;
-    const dose = methadone ? `Methadone ${b.rng.pick([60, 80, 100])} mg daily` : `Buprenorphine ${b.rng.pick([8, 12, 16])} mg daily`;
+    const mg = methadone ? b.rng.pick([60, 80, 100]) : b.rng.pick([8, 12, 16]);
+    const dose = { text: `${methadone ? 'Methadone' : 'Buprenorphine'} ${mg} mg daily`, mg, timesPerDay: 1 };
     prescription(b, f.clinic, day, methadone ? 'ost-methadone' : 'ost-buprenorphine', last && b.rng.chance(0.85) ? 'active' : 'completed', 28, dose);
     if (last) break;
     day += b.rng.int(26, 32) * DAY_MS;

@@ -59,7 +59,7 @@ test('a sample of every type passes the server validator', () => {
     seen.set(resource.resourceType, n + 1);
     expect({ type: resource.resourceType, issues: validator.validate(resource) }).toEqual({ type: resource.resourceType, issues: [] });
   }
-  expect([...seen.keys()].sort()).toEqual(['Condition', 'Consent', 'Encounter', 'EpisodeOfCare', 'Immunization', 'MedicationRequest', 'Observation', 'Organization', 'Patient', 'Procedure', 'ServiceRequest', 'SupplyDelivery', 'Task']);
+  expect([...seen.keys()].sort()).toEqual(['Condition', 'Consent', 'Encounter', 'EpisodeOfCare', 'Immunization', 'MedicationDispense', 'MedicationRequest', 'Observation', 'Organization', 'Patient', 'Procedure', 'ServiceRequest', 'SupplyDelivery', 'Task']);
 });
 
 test('every HIV conclusion follows from its assays by the WHO strategy (HIV.B7.DT)', () => {

@@ -9,7 +9,7 @@ test('every seeded resource has at least the labels the label table derives for 
   const store = openSqliteStore(':memory:', { indexer: createIndexer(testRegistry(), BASE) });
   try {
     await seedStore(store, { clients: 30, seed: 5 });
-    const all = await store.search({ types: ['Observation', 'Condition', 'MedicationRequest', 'EpisodeOfCare'], where: [], sort: [], count: 1000, total: 'none' });
+    const all = await store.search({ types: ['Observation', 'Condition', 'MedicationRequest', 'MedicationDispense', 'EpisodeOfCare'], where: [], sort: [], count: 1000, total: 'none' });
     let hiv = 0;
     for (const v of all.matches) {
       const have = (v.resource!.meta?.security ?? []).map((s) => s.code);
