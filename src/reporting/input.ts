@@ -4,6 +4,8 @@
  */
 import { badRequest } from '../fhir/outcome';
 import { ID_PATTERN } from '../fhir/resource-types';
+import type { Audience } from './audience';
+import { isReportingPeriod } from './period';
 
 export interface ReportRequest {
   periodStart: string;
@@ -36,4 +38,14 @@ export function reportRequest(raw: { periodStart?: unknown; periodEnd?: unknown;
   const release = raw.release === true || raw.release === 'true';
   if (raw.release !== undefined && !release && raw.release !== false && raw.release !== 'false') throw badRequest('release must be true or false', where('release'));
   return { periodStart, periodEnd, ...(subjectOrg !== undefined ? { subjectOrg } : {}), release };
+}
+
+/** A suppressed report covers a whole reporting period (`isReportingPeriod`); 400 otherwise. */
+export function assertPeriodFor(audience: Audience, request: ReportRequest, where: (name: string) => string): void {
+  if (audience.suppress && !isReportingPeriod(request.periodStart, request.periodEnd)) {
+    throw badRequest(
+      'A small-cell suppressed report covers a calendar month, a calendar quarter, January-June or July-December, or twelve months from the first of a month',
+      where('periodEnd'),
+    );
+  }
 }

@@ -12,7 +12,7 @@ import type { IndicatorQueries } from './query';
 import { audienceFor } from './audience';
 import { evaluateIndicator } from './evaluate';
 import { indicatorById } from './indicators';
-import { type ReportRequest, reportRequest } from './input';
+import { type ReportRequest, assertPeriodFor, reportRequest } from './input';
 import { measureReportOf } from './measure-report';
 import { suppressionThreshold } from './settings';
 
@@ -59,6 +59,7 @@ async function handler(ctx: FhirContext, req: FhirRequest, target: { id?: string
   const input = readInput<Record<string, unknown>>(req, 'evaluate-measure');
   const request: ReportRequest = reportRequest(input, paramPath);
   const audience = audienceFor(principal, request.subjectOrg, request.release);
+  assertPeriodFor(audience, request, paramPath);
   const result = await evaluateIndicator(
     queriesOf(ctx),
     indicator,

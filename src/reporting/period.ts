@@ -21,3 +21,18 @@ export function monthsBefore(date: string, months: number): string {
   target.setUTCDate(Math.min(d, last));
   return target.toISOString().slice(0, 10);
 }
+
+/**
+ * Whether [start, end] is a period a small-cell suppressed report may cover: a calendar month, a
+ * calendar quarter, a half year (January–June, July–December), or twelve whole months from the
+ * first of any month (fiscal years differ between countries). Free dates would let two reports a
+ * day apart be subtracted to isolate one client, which suppression of each report cannot hide.
+ */
+export function isReportingPeriod(start: string, end: string): boolean {
+  const [y, m, d] = start.split('-').map(Number) as [number, number, number];
+  if (d !== 1) return false;
+  const months = (n: number): string => addDays(new Date(Date.UTC(y, m - 1 + n, 1)).toISOString().slice(0, 10), -1);
+  if (end === months(1) || end === months(12)) return true;
+  if (end === months(3)) return (m - 1) % 3 === 0;
+  return end === months(6) && (m === 1 || m === 7);
+}

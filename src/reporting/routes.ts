@@ -12,7 +12,7 @@ import { audienceFor } from './audience';
 import { COLUMNS, extractRows, toCsv } from './csv';
 import { evaluateIndicators } from './evaluate';
 import { INDICATORS } from './indicators';
-import { reportRequest } from './input';
+import { assertPeriodFor, reportRequest } from './input';
 import { queriesOf } from './operation';
 import { suppressionThreshold } from './settings';
 
@@ -40,6 +40,7 @@ export function indicatorRoutes(app: Express, host: ModuleHost): void {
       if (format !== 'json' && format !== 'csv') throw badRequest('format must be json or csv', 'format');
       const request = reportRequest(q, (n) => n);
       const audience = audienceFor(principal, request.subjectOrg, request.release);
+      assertPeriodFor(audience, request, (n) => n);
       const queries = queriesOf(host.ctx);
       const threshold = suppressionThreshold(host.ctx.config);
       const scope = { periodStart: request.periodStart, periodEnd: request.periodEnd, ...(audience.custodian !== undefined ? { custodian: audience.custodian } : {}) };
