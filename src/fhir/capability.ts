@@ -5,6 +5,7 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import type { FhirContext } from './context';
 import { SUPPORTED_TYPES, isReadOnlyType } from './resource-types';
+import { CONFORMANCE_SEARCH, isConformanceType } from './interactions/conformance';
 
 type Interaction = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
 
@@ -13,7 +14,20 @@ const WRITE_INTERACTIONS: Interaction[] = ['create', 'update', 'patch', 'delete'
 
 const SOFTWARE_VERSION = '0.1.0';
 
+/** SearchParameter and OperationDefinition come from the code: read and a small search only. */
+function conformanceEntry(type: string): CapabilityStatementRestResource {
+  return {
+    type: type as CapabilityStatementRestResource['type'],
+    interaction: [{ code: 'read' }, { code: 'search-type' }],
+    versioning: 'no-version',
+    readHistory: false,
+    conditionalRead: 'not-supported',
+    searchParam: Object.entries(CONFORMANCE_SEARCH).map(([name, t]) => ({ name, type: t })),
+  };
+}
+
 function resourceEntry(ctx: FhirContext, type: string): CapabilityStatementRestResource {
+  if (isConformanceType(type)) return conformanceEntry(type);
   const writable = !isReadOnlyType(type);
   const interactions = writable ? [...READ_INTERACTIONS, ...WRITE_INTERACTIONS] : READ_INTERACTIONS;
   return {
@@ -46,6 +60,14 @@ export function capabilityStatement(ctx: FhirContext): CapabilityStatement {
     rest: [
       {
         mode: 'server',
+        security: {
+          cors: true,
+          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth' }] }],
+          description:
+            'Every request except GET /metadata needs Authorization: Bearer <JWT> (claims sub, org, roles; optional SMART v2 or v1 ' +
+            'user scopes such as user/Observation.rs). What a user may do is what their role allows intersected with their scopes, ' +
+            'on the data their organisation holds or a client consent shares (docs/security.md).',
+        },
         resource: SUPPORTED_TYPES.map((t) => resourceEntry(ctx, t)),
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }, { code: 'search-system' }],
         operation: ctx.operations.definitions().map((d) => ({ name: d.code!, definition: d.url! })),

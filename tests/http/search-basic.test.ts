@@ -86,3 +86,18 @@ test('POST _search with form parameters behaves as GET', async () => {
   expect(res.status).toBe(200);
   expect(res.body.total).toBe(1);
 });
+
+test("a page's self link is that page (its cursor), and says the page size it got", async () => {
+  await makeOrgs(3);
+  const first = await t.http.get('/fhir/Organization?_count=2');
+  const next = first.body.link.find((l: { relation: string }) => l.relation === 'next').url as string;
+  const second = await t.http.get(next.slice(BASE.length - '/fhir'.length));
+  expect(second.body.link[0]).toEqual({ relation: 'self', url: next });
+  // Read again at its self link, the page is the same page.
+  const again = await t.http.get(second.body.link[0].url.slice(BASE.length - '/fhir'.length));
+  expect(again.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual(second.body.entry.map((e: { resource: { id: string } }) => e.resource.id));
+  const capped = await t.http.get('/fhir/Organization?_count=5000');
+  expect(capped.body.link[0].url).toBe(`${BASE}/Organization?_count=1000`);
+  const history = await t.http.get('/fhir/Organization/_history?_count=5000');
+  expect(history.body.link[0].url).toBe(`${BASE}/Organization/_history?_count=1000`);
+});

@@ -20,6 +20,19 @@ test('CapabilityStatement lists every supported type with its real interactions'
   expect(org.updateCreate).toBe(true);
   expect(resources.find((r) => r.type === 'Observation')!.updateCreate).toBe(false);
   expect(res.body.rest[0].interaction.map((i: { code: string }) => i.code)).toEqual(expect.arrayContaining(['transaction', 'batch']));
+  expect(res.body.rest[0].security.service[0].coding[0].code).toBe('OAuth');
+});
+
+test('every search parameter the CapabilityStatement lists for SearchParameter and OperationDefinition works', async () => {
+  const resources = (await t.http.get('/fhir/metadata')).body.rest[0].resource as { type: string; interaction: { code: string }[]; searchParam: { name: string }[] }[];
+  for (const type of ['SearchParameter', 'OperationDefinition']) {
+    const entry = resources.find((r) => r.type === type)!;
+    expect(entry.interaction.map((i) => i.code)).toEqual(['read', 'search-type']);
+    for (const { name } of entry.searchParam) {
+      const res = await t.http.get(`/fhir/${type}?${name}=x`).set('Prefer', 'handling=strict');
+      expect([type, name, res.status]).toEqual([type, name, 200]);
+    }
+  }
 });
 
 test('healthz and readyz', async () => {

@@ -15,7 +15,12 @@ import { splitOr } from '../../search/parse-values';
 
 export const CONFORMANCE_TYPES = ['SearchParameter', 'OperationDefinition'];
 
-const FILTERS: Record<string, (r: Record<string, unknown>, v: string) => boolean> = {
+/** The search parameters these types offer, with their R4 types (for the CapabilityStatement). */
+export const CONFORMANCE_SEARCH: Readonly<Record<string, 'token' | 'uri' | 'string'>> = {
+  _id: 'token', url: 'uri', code: 'token', name: 'string', type: 'token', base: 'token',
+};
+
+const FILTERS: Record<keyof typeof CONFORMANCE_SEARCH, (r: Record<string, unknown>, v: string) => boolean> = {
   _id: (r, v) => r.id === v,
   url: (r, v) => r.url === v,
   code: (r, v) => r.code === v,
@@ -93,7 +98,7 @@ export function searchConformance(ctx: FhirContext, req: FhirRequest, type: stri
     resourceType: 'Bundle',
     type: 'searchset',
     total: all.length,
-    link: pageLinks(`${base}/${type}`, used, more ? String(offset + count) : undefined),
+    link: pageLinks(`${base}/${type}`, used, more ? String(offset + count) : undefined, { cursor: offset ? String(offset) : undefined, count }),
     ...(entry.length ? { entry } : {}),
   };
   return { status: 200, body: bundle };

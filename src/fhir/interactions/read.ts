@@ -153,7 +153,7 @@ export async function history(ctx: FhirContext, req: FhirRequest, type?: string,
     // The store counts versions by the resource's current row; when consent decides per version
     // that count could include versions left out, so it is not given (Bundle.total is 0..1).
     ...(access.grants.predicate ? {} : { total: page.total }),
-    link: pageLinks(`${base}/${path}`, kept, page.nextCursor),
+    link: pageLinks(`${base}/${path}`, kept, page.nextCursor, { cursor: queryValues(req.query, '_cursor')[0], count }),
     entry: shown.entries.map((v) => historyEntry(base, v)),
   };
   return { status: 200, body: bundle };

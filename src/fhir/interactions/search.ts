@@ -59,7 +59,7 @@ async function searchBundle(ctx: FhirContext, req: FhirRequest, scope: SearchSco
     resourceType: 'Bundle',
     type: 'searchset',
     ...(result.total !== undefined ? { total: result.total } : {}),
-    link: pageLinks(`${base}/${scope.path}`, used, result.nextCursor),
+    link: pageLinks(`${base}/${scope.path}`, used, result.nextCursor, { cursor: plan.cursor, count: plan.count }),
     ...(entry.length ? { entry } : {}),
   };
   return { status: 200, body: bundle };
