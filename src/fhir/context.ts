@@ -90,8 +90,23 @@ export function queryValues(query: QueryPairs, name: string): string[] {
   return query.filter(([k]) => k === name).map(([, v]) => v);
 }
 
-/** The purpose of use the caller declared (`X-Purpose-Of-Use`, a v3-ActReason code), for consent decisions. */
+/**
+ * Purposes that open what a consent keeps for emergencies (v3-ActReason ETREAT "emergency
+ * treatment", BTG "break the glass"): a clinician's call, never an outreach worker's or an
+ * analyst's, so only clinicians may declare them (each such request is audited with its purpose).
+ */
+const EMERGENCY_PURPOSES: ReadonlySet<string> = new Set(['ETREAT', 'BTG']);
+
+/**
+ * The purpose of use the caller declared (`X-Purpose-Of-Use`, a v3-ActReason code), for consent
+ * decisions; 403 for an emergency purpose declared by someone who is not a clinician.
+ * http://hl7.org/fhir/R4/v3/ActReason/cs.html
+ */
 export function purposeOf(req: FhirRequest): string | undefined {
   const p = req.headers['x-purpose-of-use'];
-  return p && /^[A-Z]{2,16}$/.test(p) ? p : undefined;
+  if (!p || !/^[A-Z]{2,16}$/.test(p)) return undefined;
+  if (EMERGENCY_PURPOSES.has(p) && !principalOf(req).roles.includes('clinician')) {
+    throw new OperationOutcomeError(403, outcome(issue('forbidden', `Only clinicians may declare the purpose of use ${p}`)));
+  }
+  return p;
 }
