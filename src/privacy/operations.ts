@@ -1,22 +1,20 @@
 /**
  * Client registration by UIC (`Patient/$register`) and the right to erasure (`Patient/[id]/$erase`).
  * The UIC is hashed with the server's key the moment it arrives; only that keyed hash is stored,
- * and neither the UIC nor the hash is ever returned or logged.
+ * and neither the UIC nor the hash is ever returned or logged. Erasure and its guards: erasure.ts.
  */
 import type { LinkcareModule } from '../modules';
 import type { Coding, Patient } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse } from '../fhir/context';
 import { principalOf } from '../fhir/context';
-import { forbidden, notFound } from '../fhir/outcome';
 import type { Operation, OperationRegistry } from '../fhir/operations';
-import { outputParameters, readInput } from '../fhir/parameters';
+import { readInput } from '../fhir/parameters';
 import { createIn } from '../fhir/interactions/write';
 import { instanceEntry } from '../audit/entries';
 import { auditedUnit } from '../audit/recorder';
-import { assertAllowed, canSee } from '../policy/access';
+import { assertAllowed } from '../policy/access';
 import { uicHash } from './uic';
-import { CONSENT_STAMP } from '../consent/lookup';
-import { clientCodeOf } from './client-code-assign';
+import { erase } from './erasure';
 
 const CANONICAL = 'https://linkcare.example.org/fhir/OperationDefinition';
 /** Extension carrying the client's key population (DAK HIV.A registration data). */
@@ -59,33 +57,6 @@ async function register(ctx: FhirContext, req: FhirRequest): Promise<FhirRespons
   });
 }
 
-/** POST Patient/[id]/$erase: an admin of an organisation where the client is enrolled, at the client's request. */
-async function erase(ctx: FhirContext, req: FhirRequest, id: string): Promise<FhirResponse> {
-  const principal = principalOf(req);
-  readInput<Record<string, never>>(req, 'erase');
-  if (!principal.roles.includes('admin')) throw forbidden('Only an administrator may erase a client');
-  assertAllowed(principal, 'Patient', 'r');
-  const patient = await ctx.store.read('Patient', id);
-  if (!patient || !(await canSee(principal, patient, ctx.store))) throw notFound(`Patient/${id} not found`);
-  const result = await auditedUnit(ctx.store, req.audit, async (tx) => {
-    const current = await tx.read('Patient', id);
-    const code = clientCodeOf(current?.resource) ?? clientCodeOf((await tx.history({ type: 'Patient', id, count: 50 })).entries.find((e) => e.resource)?.resource);
-    const removed = await tx.erasePatient(id);
-    // The client's consents went too: cached consent grants must be rebuilt.
-    await tx.touch(CONSENT_STAMP);
-    req.audit.add({ action: 'D', subtype: '$erase', outcome: '0', outcomeDesc: `${removed} resource(s) erased`, ...(code ? { clientCodes: [code] } : {}) });
-    return { removed, code };
-  });
-  await ctx.store.purge();
-  return {
-    status: 200,
-    body: outputParameters([
-      { name: 'erased', valueInteger: result.removed },
-      ...(result.code ? [{ name: 'clientCode', valueString: result.code }] : []),
-    ]),
-  };
-}
-
 function definition(id: string, code: string, instance: boolean, description: string, parameter: Operation['definition']['parameter']): Operation['definition'] {
   return {
     resourceType: 'OperationDefinition',
@@ -119,7 +90,7 @@ export function registerPrivacyOperations(ops: OperationRegistry): OperationRegi
       handler: (ctx, req) => register(ctx, req),
     })
     .register({
-      definition: definition('Patient-erase', 'erase', true, 'Right to erasure: removes every resource and version about the client; audit events keep only the client code.', [
+      definition: definition('Patient-erase', 'erase', true, 'Right to erasure: removes every resource and version about the client; audit events keep only the client code, and every organisation that held a record or an enrolment gets its own. Erasing a client known to other organisations needs a record about the client held here for at least 24 hours (else 403).', [
         { name: 'erased', use: 'out', min: 1, max: '1', type: 'integer' },
         { name: 'clientCode', use: 'out', min: 0, max: '1', type: 'string' },
       ]),
