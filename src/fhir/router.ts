@@ -3,8 +3,8 @@
  * (http://hl7.org/fhir/R4/operations.html). Pure: no express.
  */
 import type { FhirContext, FhirRequest, FhirResponse } from './context';
-import { badRequest, notAllowed, notFound } from './outcome';
-import { ID_PATTERN, isSupportedType } from './resource-types';
+import { OperationOutcomeError, badRequest, issue, notFound, outcome } from './outcome';
+import { ID_PATTERN, isReadOnlyType, isSupportedType } from './resource-types';
 import { history, read, vread } from './interactions/read';
 import { compartmentSearch, search, systemSearch } from './interactions/search';
 import { conditionalDelete, conditionalUpdate, create, patch, remove, update } from './interactions/rest';
@@ -21,8 +21,11 @@ function checkId(id: string): void {
   if (!ID_PATTERN.test(id)) throw notFound(`"${id}" is not a valid resource id`);
 }
 
-function methodNotAllowed(req: FhirRequest): never {
-  throw notAllowed(`${req.method} is not allowed on /${req.path.join('/')}`);
+const READ = ['GET', 'HEAD'];
+
+/** 405 with the Allow header RFC 9110 §15.5.6 requires: the methods this URL does accept. */
+function methodNotAllowed(req: FhirRequest, allow: string[], message = `${req.method} is not allowed on /${req.path.join('/')}`): never {
+  throw new OperationOutcomeError(405, outcome(issue('not-supported', message)), { Allow: allow.join(', ') });
 }
 
 /** Runs `$name` at the target; GET only for operations that change nothing. */
@@ -30,8 +33,9 @@ function operation(ctx: FhirContext, req: FhirRequest, segment: string, target: 
   const op = ctx.operations.find(segment.slice(1), target);
   if (!op) throw notFound(`Unknown operation ${segment}${target.type ? ` on ${target.type}` : ''}`);
   const get = req.method === 'GET' || req.method === 'HEAD';
-  if (!get && req.method !== 'POST') methodNotAllowed(req);
-  if (get && op.definition.affectsState) throw notAllowed(`${segment} changes data: use POST`);
+  const allow = op.definition.affectsState ? ['POST'] : [...READ, 'POST'];
+  if (!get && req.method !== 'POST') methodNotAllowed(req, allow);
+  if (get && op.definition.affectsState) methodNotAllowed(req, allow, `${segment} changes data: use POST`);
   return op.handler(ctx, req, target);
 }
 
@@ -44,22 +48,29 @@ export async function route(ctx: FhirContext, req: FhirRequest): Promise<FhirRes
   if (a === undefined) {
     if (req.method === 'POST') return processBundle(ctx, req);
     if (get) return systemSearch(ctx, req);
-    methodNotAllowed(req);
+    methodNotAllowed(req, [...READ, 'POST']);
   }
   if (a === 'metadata' && b === undefined) {
     if (get) return { status: 200, body: capabilityStatement(ctx) };
-    methodNotAllowed(req);
+    methodNotAllowed(req, READ);
   }
   if (a === '_history' && b === undefined) {
     if (get) return history(ctx, req);
-    methodNotAllowed(req);
+    methodNotAllowed(req, READ);
+  }
+  // POST [base]/_search: a system search with form-encoded parameters, like GET [base]?…
+  if (a === '_search' && b === undefined) {
+    if (req.method === 'POST') return systemSearch(ctx, req);
+    methodNotAllowed(req, ['POST']);
   }
   if (a.startsWith('$') && b === undefined) return operation(ctx, req, a, {});
   checkType(a);
   if (isConformanceType(a) && !b?.startsWith('$')) {
-    if (!get || c !== undefined) methodNotAllowed(req);
+    if (!get || c !== undefined) methodNotAllowed(req, READ);
     return b === undefined ? searchConformance(ctx, req, a) : readConformance(ctx, req, a, b);
   }
+  // Types the server alone writes allow reads only (write.ts refuses their writes with the same Allow).
+  const writes = (...methods: string[]) => (isReadOnlyType(a) ? [] : methods);
 
   if (b === undefined) {
     switch (req.method) {
@@ -73,16 +84,17 @@ export async function route(ctx: FhirContext, req: FhirRequest): Promise<FhirRes
       case 'DELETE':
         return conditionalDelete(ctx, req, a);
       default:
-        methodNotAllowed(req);
+        // PATCH [type]?criteria (conditional patch) is not supported.
+        methodNotAllowed(req, [...READ, ...writes('POST', 'PUT', 'DELETE')]);
     }
   }
   if (b === '_search' && c === undefined) {
     if (req.method === 'POST') return search(ctx, req, a);
-    methodNotAllowed(req);
+    methodNotAllowed(req, ['POST']);
   }
   if (b === '_history' && c === undefined) {
     if (get) return history(ctx, req, a);
-    methodNotAllowed(req);
+    methodNotAllowed(req, READ);
   }
   if (b.startsWith('$') && c === undefined) return operation(ctx, req, b, { type: a });
   checkId(b);
@@ -99,18 +111,18 @@ export async function route(ctx: FhirContext, req: FhirRequest): Promise<FhirRes
       case 'DELETE':
         return remove(ctx, req, a, b);
       default:
-        methodNotAllowed(req);
+        methodNotAllowed(req, [...READ, ...writes('PUT', 'PATCH', 'DELETE')]);
     }
   }
   if (c === '_history') {
-    if (!get) methodNotAllowed(req);
+    if (!get) methodNotAllowed(req, READ);
     if (d === undefined) return history(ctx, req, a, b);
     return vread(ctx, req, a, b, d);
   }
   if (c.startsWith('$') && d === undefined) return operation(ctx, req, c, { type: a, id: b });
   if (a === 'Patient' && d === undefined) {
     if (get) return compartmentSearch(ctx, req, b, c);
-    methodNotAllowed(req);
+    methodNotAllowed(req, READ);
   }
   throw badRequest(`No route for /${req.path.join('/')}`);
 }

@@ -6,7 +6,7 @@ import type { FhirContext, FhirRequest, HttpMethod, QueryPairs } from '../fhir/c
 import { handle } from '../fhir/handle';
 import { AuditTrail } from '../audit/recorder';
 import { badRequest } from '../fhir/outcome';
-import { bodyKind, checkAcceptable } from './negotiate';
+import { bodyKind, checkAcceptable, isSearchRequest } from './negotiate';
 import { decodeUtf8, parseJsonBody } from './json-body';
 import type { Principal } from '../auth/principal';
 
@@ -37,7 +37,7 @@ export function toFhirRequest(req: Request, requestId: string, maxDepth: number,
   const path = pathSegments(req.path);
   let query = queryPairs(req.originalUrl);
   checkAcceptable(req.get('accept'), query.find(([k]) => k === '_format')?.[1]);
-  const isSearch = req.method === 'POST' && path[1] === '_search';
+  const isSearch = isSearchRequest(req.method, path);
   let body: unknown;
   const raw = req.body as Buffer | undefined;
   const hasBody = Buffer.isBuffer(raw) && raw.length > 0;

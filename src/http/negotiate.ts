@@ -29,11 +29,24 @@ export function checkAcceptable(accept: string | undefined, format: string | und
 
 export type BodyKind = 'json' | 'json-patch' | 'form';
 
+/**
+ * `POST [base]/_search` and `POST [base]/[type]/_search`: searches whose parameters may come as a
+ * form-encoded body (http://hl7.org/fhir/R4/http.html#search). `path` is below the FHIR base.
+ */
+export function isSearchRequest(method: string, path: readonly string[]): boolean {
+  if (method !== 'POST') return false;
+  return (path.length === 1 && path[0] === '_search') || (path.length === 2 && path[1] === '_search');
+}
+
 /** Classifies the request body's media type for this method, or throws 415. */
 export function bodyKind(method: string, contentType: string | undefined, isSearch: boolean): BodyKind {
   const type = mediaType(contentType);
+  if (isSearch) {
+    // A JSON body is not search parameters: reading it as none would return everything.
+    if (type === 'application/x-www-form-urlencoded') return 'form';
+    throw fail(415, `POST _search takes its parameters as application/x-www-form-urlencoded, not ${type ?? '(no Content-Type)'}`);
+  }
   if (type && JSON_TYPES.includes(type)) return 'json';
   if (type === 'application/json-patch+json' && method === 'PATCH') return 'json-patch';
-  if (type === 'application/x-www-form-urlencoded' && isSearch) return 'form';
   throw fail(415, `Content-Type ${type ?? '(none)'} is not supported here; send application/fhir+json`);
 }

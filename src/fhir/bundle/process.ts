@@ -8,13 +8,13 @@ import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplu
 import type { FhirContext, FhirRequest, FhirResponse } from '../context';
 import { principalOf } from '../context';
 import { OperationOutcomeError, badRequest, notAllowed, notImplemented, outcome, preconditionFailed } from '../outcome';
-import { etag, parseETag, returnPreference, versionUrl } from '../respond';
+import { etag, returnPreference, versionUrl } from '../respond';
 import type { Store, StoreTx, StoredVersion } from '../../store/port';
 import { route } from '../router';
 import { type EntryRequest, readEntryRequest } from './entry';
-import { isConditionalReference, rewriteReferences } from './references';
-import { type WriteResult, conditionalDeleteIn, createIn, deleteIn, findConditional, patchIn, updateIn } from '../interactions/write';
-import { actorOf, auditWrite, parseConditionalQuery } from '../interactions/rest';
+import { isConditionalReference, isUrnReference, rewriteReferences, rewriteUris } from './references';
+import { type WriteResult, conditionalDeleteIn, conditionalUpdateIn, createIn, deleteIn, findConditional, patchIn, updateIn } from '../interactions/write';
+import { actorOf, auditWrite, parseConditionalQuery, parseIfMatch } from '../interactions/rest';
 import { failureEntry } from '../../audit/entries';
 import { auditedUnit } from '../../audit/recorder';
 import { isSupportedType } from '../resource-types';
@@ -79,10 +79,7 @@ function entryError(err: unknown, index: number, type?: string): unknown {
 }
 
 function ifMatchOf(e: EntryRequest): string | undefined {
-  if (e.ifMatch === undefined) return undefined;
-  const v = parseETag(e.ifMatch);
-  if (!v) throw badRequest(`ifMatch must be a weak ETag, got "${e.ifMatch}"`, `Bundle.entry[${e.index}].request.ifMatch`);
-  return v;
+  return e.ifMatch === undefined ? undefined : parseIfMatch(e.ifMatch, `Bundle.entry[${e.index}].request.ifMatch`);
 }
 
 /** Runs one write entry on an open unit of work. `ids` holds ids decided up front (transactions). */
@@ -100,15 +97,16 @@ async function runWrite(ctx: FhirContext, req: FhirRequest, tx: StoreTx, e: Entr
       return writeEntry(req, base, await createIn(ctx, tx, type, e.entry.resource, actor, { id }));
     case 'PUT': {
       const target = rid ?? id;
-      if (target === undefined) {
-        const body = e.entry.resource;
-        return writeEntry(req, base, await createIn(ctx, tx, type, body, actor));
-      }
+      const ifMatch = ifMatchOf(e);
+      // A batch's conditional update: no id was planned, so the criteria are searched here.
+      if (target === undefined) return writeEntry(req, base, await conditionalUpdateIn(ctx, tx, type, e.query, e.entry.resource, actor, ifMatch), 'update');
       if (rid === undefined && !(await tx.read(type, target))) {
+        // A transaction's conditional update that matched nothing: If-Match has nothing to match.
+        if (ifMatch !== undefined) throw preconditionFailed('If-Match was given but the conditional update criteria matched no resource');
         return writeEntry(req, base, await createIn(ctx, tx, type, e.entry.resource, actor, { id: target }));
       }
       const body = { ...(e.entry.resource as object), id: target };
-      return writeEntry(req, base, await updateIn(ctx, tx, type, target, body, actor, ifMatchOf(e)), 'update');
+      return writeEntry(req, base, await updateIn(ctx, tx, type, target, body, actor, ifMatch), 'update');
     }
     case 'PATCH': {
       if (rid === undefined) throw badRequest('PATCH entries take request.url [type]/[id]', `Bundle.entry[${e.index}].request.url`);
@@ -126,7 +124,7 @@ async function runWrite(ctx: FhirContext, req: FhirRequest, tx: StoreTx, e: Entr
       return writeEntry(req, base, await patchIn(ctx, tx, type, rid, patch, actor, ifMatchOf(e)), 'patch');
     }
     case 'DELETE': {
-      const r = rid !== undefined ? await deleteIn(ctx, tx, type, rid, actor, ifMatchOf(e)) : await conditionalDeleteIn(ctx, tx, type, e.query, actor);
+      const r = rid !== undefined ? await deleteIn(ctx, tx, type, rid, actor, ifMatchOf(e)) : await conditionalDeleteIn(ctx, tx, type, e.query, actor, ifMatchOf(e));
       auditWrite(req, 'delete', r);
       return { response: { status: statusLine(r.status), ...(r.version ? { etag: etag(r.version.versionId) } : {}) } };
     }
@@ -152,7 +150,35 @@ function readBundle(req: FhirRequest): Bundle {
   if (b.type !== 'batch' && b.type !== 'transaction') throw badRequest('Bundle.type must be batch or transaction', 'Bundle.type');
   if (b.entry !== undefined && !Array.isArray(b.entry)) throw badRequest('Bundle.entry must be an array', 'Bundle.entry');
   if ((b.entry?.length ?? 0) > MAX_BUNDLE_ENTRIES) throw badRequest(`A Bundle may carry at most ${MAX_BUNDLE_ENTRIES} entries`, 'Bundle.entry');
+  assertUniqueFullUrls(b.entry ?? []);
   return b;
+}
+
+/** bdl-7: fullUrl is unique in a Bundle, unless the entries are different versions of one resource. */
+function assertUniqueFullUrls(entries: BundleEntry[]): void {
+  const seen = new Set<string>();
+  entries.forEach((entry, i) => {
+    if (typeof entry?.fullUrl !== 'string') return;
+    const key = `${entry.fullUrl}|${entry.resource?.meta?.versionId ?? ''}`;
+    if (seen.has(key)) throw badRequest(`Bundle.entry[${i}]: fullUrl ${entry.fullUrl} is already used by an earlier entry (bdl-7)`, `Bundle.entry[${i}].fullUrl`);
+    seen.add(key);
+  });
+}
+
+/**
+ * A transaction's `urn:uuid:`/`urn:oid:` references must name the fullUrl of an entry that creates
+ * or updates a resource (POST or PUT); anything else would be stored pointing nowhere.
+ */
+function assertUrnsResolve(entries: EntryRequest[]): void {
+  const targets = new Set(entries.filter((e) => e.method === 'POST' || e.method === 'PUT').map((e) => e.entry.fullUrl));
+  for (const e of entries) {
+    rewriteReferences(e.entry.resource, (ref, path) => {
+      if (isUrnReference(ref) && !targets.has(ref)) {
+        throw badRequest(`Bundle.entry[${e.index}]: reference ${ref} matches the fullUrl of no POST or PUT entry in this transaction`, path);
+      }
+      return undefined;
+    }, `Bundle.entry[${e.index}].resource`);
+  }
 }
 
 /** Decides, before any write, the id each POST/conditional PUT will get, and maps fullUrls to them. */
@@ -214,6 +240,7 @@ async function transaction(ctx: FhirContext, req: FhirRequest, bundle: Bundle): 
     if (seen.has(key)) throw badRequest(`Bundle.entry[${e.index}]: ${key} appears twice in one transaction`);
     seen.add(key);
   }
+  assertUrnsResolve(parsed);
   const out: BundleEntry[] = new Array(parsed.length);
   await auditedUnit(ctx.store, req.audit, async (tx) => {
     // References are rewritten in place, so each attempt of the unit (a store may run it again)
@@ -222,7 +249,10 @@ async function transaction(ctx: FhirContext, req: FhirRequest, bundle: Bundle): 
     const ordered = [...entries].sort((x, y) => ORDER[x.method]! - ORDER[y.method]! || x.index - y.index);
     const { ids, refs, existing } = await planIds(ctx, req, tx, ordered.filter((e) => e.method !== 'DELETE'));
     await resolveConditionalRefs(ctx, req, tx, entries, refs);
-    for (const e of entries) rewriteReferences(e.entry.resource, (ref) => refs.get(ref));
+    for (const e of entries) {
+      rewriteReferences(e.entry.resource, (ref) => refs.get(ref));
+      rewriteUris(e.entry.resource, refs);
+    }
     const txCtx = withinTx(ctx, tx);
     for (const e of ordered) {
       try {

@@ -9,6 +9,7 @@ import type { StoreTx } from '../../store/port';
 import { instanceEntry } from '../../audit/entries';
 import { auditedUnit } from '../../audit/recorder';
 import {
+  ANY_VERSION,
   type DeleteResult,
   type WriteActor,
   type WriteResult,
@@ -25,13 +26,21 @@ export function actorOf(req: FhirRequest): WriteActor {
   return { principal: principalOf(req) };
 }
 
-/** Reads If-Match into a version id; a malformed value is a 400. */
+/**
+ * Parses an If-Match value (header or Bundle.entry.request.ifMatch) into a version id, or `*`
+ * (any current version, RFC 9110 §13.1.1); a malformed value is a 400 naming `where`.
+ */
+export function parseIfMatch(raw: string, where?: string): string {
+  if (raw.trim() === ANY_VERSION) return ANY_VERSION;
+  const v = parseETag(raw);
+  if (!v) throw badRequest(`If-Match must be a weak ETag such as W/"3" (or *), got "${raw}"`, where);
+  return v;
+}
+
+/** Reads the If-Match header into a version id or `*`. */
 export function ifMatchOf(req: FhirRequest): string | undefined {
   const raw = header(req, 'if-match');
-  if (raw === undefined) return undefined;
-  const v = parseETag(raw);
-  if (!v) throw badRequest(`If-Match must be a weak ETag such as W/"3", got "${raw}"`);
-  return v;
+  return raw === undefined ? undefined : parseIfMatch(raw);
 }
 
 /** Parses an If-None-Exist header (a query string without the "?"). */
@@ -78,7 +87,8 @@ export async function update(ctx: FhirContext, req: FhirRequest, type: string, i
 
 /** PUT [type]?criteria */
 export async function conditionalUpdate(ctx: FhirContext, req: FhirRequest, type: string): Promise<FhirResponse> {
-  const r = await writeUnit(ctx, req, 'update', (tx) => conditionalUpdateIn(ctx, tx, type, req.query, req.body, actorOf(req)));
+  const ifMatch = ifMatchOf(req);
+  const r = await writeUnit(ctx, req, 'update', (tx) => conditionalUpdateIn(ctx, tx, type, req.query, req.body, actorOf(req), ifMatch));
   return writeResponse(req, ctx.config.baseUrl, r.status, r.version, r.message);
 }
 
@@ -97,5 +107,6 @@ export async function remove(ctx: FhirContext, req: FhirRequest, type: string, i
 
 /** DELETE [type]?criteria */
 export async function conditionalDelete(ctx: FhirContext, req: FhirRequest, type: string): Promise<FhirResponse> {
-  return deleteResponse(await writeUnit(ctx, req, 'delete', (tx) => conditionalDeleteIn(ctx, tx, type, req.query, actorOf(req))));
+  const ifMatch = ifMatchOf(req);
+  return deleteResponse(await writeUnit(ctx, req, 'delete', (tx) => conditionalDeleteIn(ctx, tx, type, req.query, actorOf(req), ifMatch)));
 }

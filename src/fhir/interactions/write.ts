@@ -7,7 +7,7 @@
 import { newTimeOrderedId } from '../../store/time-ordered-id';
 import type { Resource } from '@medplum/fhirtypes';
 import type { FhirContext, QueryPairs } from '../context';
-import { badRequest, conflict, forbidden, invalid, notAllowed, notFound, preconditionFailed, unprocessable } from '../outcome';
+import { OperationOutcomeError, badRequest, conflict, forbidden, invalid, issue, notFound, outcome, preconditionFailed, unprocessable } from '../outcome';
 import { ID_PATTERN, isReadOnlyType } from '../resource-types';
 import { type StoreTx, type StoredVersion, VersionConflictError } from '../../store/port';
 import { parseSearch } from '../../search/parse';
@@ -21,6 +21,7 @@ import { assignClientCode } from '../../privacy/client-code-assign';
 import { CLIENT_CODE_SYSTEM, clientCodeMemoKey } from '../../privacy/client-code';
 import type { Patient, Task } from '@medplum/fhirtypes';
 import { type WriteEvent, runAfterRules, runBeforeRules } from '../rules';
+import { isConditionalReference, unresolvableReference } from '../bundle/references';
 
 export interface WriteResult {
   status: number;
@@ -34,7 +35,36 @@ export interface WriteActor {
 }
 
 function assertWritableType(type: string): void {
-  if (isReadOnlyType(type)) throw notAllowed(`${type} is written by the server only`);
+  if (!isReadOnlyType(type)) return;
+  // RFC 9110 §15.5.6: a 405 lists the methods the resource does allow.
+  throw new OperationOutcomeError(405, outcome(issue('not-supported', `${type} is written by the server only`)), { Allow: 'GET, HEAD' });
+}
+
+/** `If-Match: *`: any current version matches (RFC 9110 §13.1.1). */
+export const ANY_VERSION = '*';
+
+/**
+ * The version an If-Match value expects of `current`: `*` becomes the current version id, so the
+ * write is still atomic, and fails (412) when there is no current version to match.
+ */
+function expectedVersion(type: string, id: string, current: StoredVersion | undefined, ifMatch: string | undefined): string | undefined {
+  if (ifMatch !== ANY_VERSION) return ifMatch;
+  if (!current || current.deleted) throw preconditionFailed(`If-Match: * but ${type}/${id} has no current version`);
+  return current.versionId;
+}
+
+/**
+ * Refuses (422) a reference that stays unresolvable once stored: a search URL (conditional
+ * references resolve inside a transaction only) or a `urn:uuid:`/`urn:oid:` that no transaction
+ * entry replaced (http://hl7.org/fhir/R4/http.html#trules).
+ */
+function assertResolvableReferences(resource: Resource): void {
+  const bad = unresolvableReference(resource);
+  if (!bad) return;
+  const why = isConditionalReference(bad.ref)
+    ? 'is a search URL: conditional references are resolved only inside a transaction Bundle'
+    : 'names a Bundle entry: such references are resolved only inside a transaction Bundle that has an entry with that fullUrl';
+  throw unprocessable(`Reference "${bad.ref}" ${why}`, bad.path);
 }
 
 /** Checks the body is a resource of `type` and valid; returns it without server-owned meta. */
@@ -55,6 +85,7 @@ export function prepareResource(ctx: FhirContext, type: string, body: unknown): 
     else delete resource.meta;
   }
   guardResource(ctx, resource);
+  assertResolvableReferences(resource);
   return resource;
 }
 
@@ -179,13 +210,14 @@ export async function updateIn(
   } else if (!current.deleted) {
     await assertMayChange(tx, current, actor.principal);
   }
+  const expected = expectedVersion(type, id, current, ifMatch);
   const created = !current || current.deleted;
   const event: WriteEvent = { action: created ? 'create' : 'update', type, id, principal: actor.principal, previous: created ? undefined : current };
   const ruled = (await runBeforeRules(ctx, tx, { ...event, resource: { ...resource, id } }))!;
   const patient = await clientOf(ctx, tx, ruled, actor.principal);
   const toStore = type === 'Patient' ? await assignClientCode(tx, ruled as Patient & { id: string }, exists?.resource as Patient | undefined) : ruled;
   const version = await tx
-    .put(toStore, { custodian: actor.principal.org, patient, ifMatchVersion: ifMatch, method: 'PUT' })
+    .put(toStore, { custodian: actor.principal.org, patient, ifMatchVersion: expected, method: 'PUT' })
     .catch(conflictToPrecondition);
   forgetClient(tx, type);
   if (created && type === 'Patient') await tx.enrol(id, actor.principal.org);
@@ -193,14 +225,18 @@ export async function updateIn(
   return { status: created ? 201 : 200, version, message: `${created ? 'Created' : 'Updated'} ${type}/${id}` };
 }
 
-/** Conditional update (http://hl7.org/fhir/R4/http.html#cond-update). */
+/**
+ * Conditional update (http://hl7.org/fhir/R4/http.html#cond-update), with If-Match checked against
+ * the matched resource like an update by id; If-Match with no match is 412 (nothing to match).
+ */
 export async function conditionalUpdateIn(
-  ctx: FhirContext, tx: StoreTx, type: string, query: QueryPairs, body: unknown, actor: WriteActor,
+  ctx: FhirContext, tx: StoreTx, type: string, query: QueryPairs, body: unknown, actor: WriteActor, ifMatch?: string,
 ): Promise<WriteResult> {
   const found = await findConditional(ctx, tx, type, query, actor.principal);
   if (found.length > 1) throw preconditionFailed('The conditional update criteria matched more than one resource');
   const bodyId = (body as { id?: unknown } | null)?.id;
   if (found.length === 0) {
+    if (ifMatch !== undefined) throw preconditionFailed('If-Match was given but the conditional update criteria matched no resource');
     if (typeof bodyId === 'string') return updateIn(ctx, tx, type, bodyId, body, actor);
     return createIn(ctx, tx, type, body, actor);
   }
@@ -208,7 +244,7 @@ export async function conditionalUpdateIn(
   if (bodyId !== undefined && bodyId !== match.id) {
     throw badRequest(`Resource id "${String(bodyId)}" differs from the matched ${type}/${match.id}`, `${type}.id`);
   }
-  return updateIn(ctx, tx, type, match.id, { ...(body as object), id: match.id }, actor);
+  return updateIn(ctx, tx, type, match.id, { ...(body as object), id: match.id }, actor, ifMatch);
 }
 
 /** JSON Patch (RFC 6902) on the current version (http://hl7.org/fhir/R4/http.html#patch). */
@@ -220,7 +256,7 @@ export async function patchIn(
   const current = await visible(tx, type, id, actor.principal);
   if (!current || current.deleted || !current.resource) throw notFound(`${type}/${id} not found`);
   await assertMayChange(tx, current, actor.principal);
-  if (ifMatch !== undefined && ifMatch !== current.versionId) {
+  if (ifMatch !== undefined && ifMatch !== ANY_VERSION && ifMatch !== current.versionId) {
     throw preconditionFailed(`Version mismatch on ${type}/${id}: current version is ${current.versionId}`);
   }
   const patched = applyJsonPatch(current.resource, patch) as Resource;
@@ -249,22 +285,26 @@ export async function deleteIn(ctx: FhirContext, tx: StoreTx, type: string, id: 
   assertWritableType(type);
   assertAllowed(actor.principal, type, 'd');
   const current = await visible(tx, type, id, actor.principal);
+  const expected = expectedVersion(type, id, current, ifMatch);
   if (!current || current.deleted) return { status: 200, message: `${type}/${id} did not exist or was already deleted` };
   await assertMayChange(tx, current, actor.principal);
   const event: WriteEvent = { action: 'delete', type, id, principal: actor.principal, previous: current };
   await runBeforeRules(ctx, tx, event);
-  const version = await tx.remove(type, id, { ifMatchVersion: ifMatch }).catch(conflictToPrecondition);
+  const version = await tx.remove(type, id, { ifMatchVersion: expected }).catch(conflictToPrecondition);
   forgetClient(tx, type);
   if (version) await runAfterRules(ctx, tx, event, version);
   return { status: 200, version, message: `Deleted ${type}/${id}` };
 }
 
-/** Conditional delete: single-match mode; several matches → 412. */
-export async function conditionalDeleteIn(ctx: FhirContext, tx: StoreTx, type: string, query: QueryPairs, actor: WriteActor): Promise<DeleteResult> {
+/** Conditional delete: single-match mode; several matches → 412; If-Match as for conditional update. */
+export async function conditionalDeleteIn(ctx: FhirContext, tx: StoreTx, type: string, query: QueryPairs, actor: WriteActor, ifMatch?: string): Promise<DeleteResult> {
   assertWritableType(type);
   assertAllowed(actor.principal, type, 'd');
   const found = await findConditional(ctx, tx, type, query, actor.principal);
   if (found.length > 1) throw preconditionFailed('The conditional delete criteria matched more than one resource');
-  if (!found.length) return { status: 200, message: 'No resource matched; nothing deleted' };
-  return deleteIn(ctx, tx, type, found[0]!.id, actor, undefined);
+  if (!found.length) {
+    if (ifMatch !== undefined) throw preconditionFailed('If-Match was given but the conditional delete criteria matched no resource');
+    return { status: 200, message: 'No resource matched; nothing deleted' };
+  }
+  return deleteIn(ctx, tx, type, found[0]!.id, actor, ifMatch);
 }
