@@ -22,9 +22,14 @@ export function checkAcceptable(accept: string | undefined, format: string | und
     throw fail(406, `_format=${format} is not supported; this server speaks application/fhir+json`);
   }
   if (!accept) return;
-  const ranges = accept.split(',').map((r) => r.split(';')[0]!.trim().toLowerCase());
-  const ok = ranges.some((r) => r === '*/*' || r === 'application/*' || JSON_TYPES.includes(r));
-  if (!ok) throw fail(406, 'This server answers only in application/fhir+json');
+  const ok = accept.split(',').some((range) => {
+    const [type, ...params] = range.split(';').map((p) => p.trim().toLowerCase());
+    if (type !== '*/*' && type !== 'application/*' && !JSON_TYPES.includes(type!)) return false;
+    // A range asking for another FHIR version cannot be served (http://hl7.org/fhir/R4/http.html#version-parameter).
+    const version = params.find((p) => p.startsWith('fhirversion='))?.slice('fhirversion='.length).replace(/"/g, '');
+    return version === undefined || version === '4.0' || version.startsWith('4.0.');
+  });
+  if (!ok) throw fail(406, 'This server answers only in application/fhir+json, FHIR version 4.0 (R4)');
 }
 
 export type BodyKind = 'json' | 'json-patch' | 'form';

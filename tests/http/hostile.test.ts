@@ -92,6 +92,10 @@ test('XML asked for → 406; a non-JSON body → 415', async () => {
   expectOutcome(await t.http.get('/fhir/metadata').set('Accept', 'application/fhir+xml'), 406);
   expect((await t.http.get('/fhir/metadata').set('Accept', 'application/fhir+json')).status).toBe(200);
   expect((await t.http.get('/fhir/metadata').set('Accept', 'text/html,*/*;q=0.8')).status).toBe(200);
+  // Another FHIR version asked for → 406; R4 by its version parameter → 200.
+  expectOutcome(await t.http.get('/fhir/metadata').set('Accept', 'application/fhir+json; fhirVersion=3.0'), 406);
+  expect((await t.http.get('/fhir/metadata').set('Accept', 'application/fhir+json; fhirVersion=4.0')).status).toBe(200);
+  expect((await t.http.get('/fhir/metadata').set('Accept', 'application/fhir+json; fhirVersion=3.0, application/json')).status).toBe(200);
   const xml = await t.http.post('/fhir/Patient').set('Content-Type', 'application/fhir+xml').send('<Patient xmlns="http://hl7.org/fhir"/>');
   expectOutcome(xml, 415);
   const none = await t.http.post('/fhir/Patient').send(Buffer.from('{}'));

@@ -101,3 +101,12 @@ test("a page's self link is that page (its cursor), and says the page size it go
   const history = await t.http.get('/fhir/Organization/_history?_count=5000');
   expect(history.body.link[0].url).toBe(`${BASE}/Organization/_history?_count=1000`);
 });
+
+test('history ignores parameters it does not take, and refuses them under Prefer: handling=strict', async () => {
+  await makeOrgs(1);
+  expect((await t.http.get('/fhir/Organization/_history?status=final')).status).toBe(200);
+  const strict = await t.http.get('/fhir/Organization/_history?status=final').set('Prefer', 'handling=strict');
+  expect(strict.status).toBe(400);
+  expect(strict.body.issue[0].expression).toEqual(['status']);
+  expect((await t.http.get('/fhir/Organization/_history?_count=1').set('Prefer', 'handling=strict')).status).toBe(200);
+});

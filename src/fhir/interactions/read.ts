@@ -8,7 +8,7 @@ import type { Principal } from '../../auth/principal';
 import { type RequestVisibility, accessTo, assertAllowed, consentFor, requestVisibility } from '../../policy/access';
 import { badRequest, gone, notFound } from '../outcome';
 import { applyShape, readShape } from '../present';
-import { versionHeaders, versionUrl } from '../respond';
+import { strictHandling, versionHeaders, versionUrl } from '../respond';
 import type { StoredVersion } from '../../store/port';
 import { parseDateRange } from '../../search/ranges';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../search/parse';
@@ -119,8 +119,14 @@ async function visibleVersions(
   return { entries: kept, consents };
 }
 
+/** The parameters of the history interaction (http://hl7.org/fhir/R4/http.html#history), with paging and the format. */
+const HISTORY_PARAMETERS: ReadonlySet<string> = new Set(['_since', '_at', '_count', '_cursor', '_format']);
+
 /** GET [type]/[id]/_history, [type]/_history, /_history with _since, _at, _count and paging. */
 export async function history(ctx: FhirContext, req: FhirRequest, type?: string, id?: string): Promise<FhirResponse> {
+  // Other parameters are ignored, or refused under `Prefer: handling=strict` (http://hl7.org/fhir/R4/search.html#errors).
+  const unknown = req.query.find(([k]) => !HISTORY_PARAMETERS.has(k));
+  if (unknown && strictHandling(req)) throw badRequest(`History takes only ${[...HISTORY_PARAMETERS].join(', ')}; got ${unknown[0]}`, unknown[0]);
   const rawCount = queryValues(req.query, '_count')[0];
   if (rawCount !== undefined && !/^\d{1,7}$/.test(rawCount)) throw badRequest('_count must be a whole number', '_count');
   const count = rawCount === undefined ? DEFAULT_COUNT : Math.min(Number(rawCount), MAX_COUNT);
