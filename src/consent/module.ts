@@ -3,19 +3,35 @@
  * labels on write (so consents can permit or deny by category), and a privacy Consent must name
  * its client and say permit or deny.
  */
-import type { Consent, Resource } from '@medplum/fhirtypes';
+import type { Consent, Resource, Task } from '@medplum/fhirtypes';
 import type { LinkcareModule } from '../modules';
 import type { WriteRule } from '../fhir/rules';
 import { unprocessable } from '../fhir/outcome';
-import { withSensitivityLabels } from './labels';
+import { isSupportedType } from '../fhir/resource-types';
+import type { StoreReader } from '../store/port';
+import { type SensitivityLabel, sensitivityOf, withSensitivityLabels } from './labels';
 import { PRIVACY_SCOPE } from './decision';
 import { CONSENT_STAMP } from './lookup';
 
+/**
+ * The labels a Task takes from its focus (a referral Task from its ServiceRequest): the Task names
+ * the service in its description, so it is as sensitive as what it asks for. Read in the same unit
+ * of work, so a focus written earlier in a transaction Bundle counts.
+ */
+async function inheritedLabels(tx: StoreReader, resource: Resource): Promise<SensitivityLabel[]> {
+  if (resource.resourceType !== 'Task') return [];
+  const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec((resource as Task).focus?.reference ?? '');
+  if (!m || !isSupportedType(m[1]!)) return [];
+  const focus = await tx.read(m[1]!, m[2]!);
+  return focus?.resource && !focus.deleted ? sensitivityOf(focus.resource) : [];
+}
+
 const labelRule: WriteRule = {
   name: 'sensitivity-labels',
-  async before(_ctx, _tx, event) {
+  async before(_ctx, tx, event) {
     if (!event.resource || event.type === 'AuditEvent') return undefined;
-    return withSensitivityLabels(event.resource as Resource);
+    const resource = event.resource as Resource;
+    return withSensitivityLabels(resource, await inheritedLabels(tx, resource));
   },
 };
 
