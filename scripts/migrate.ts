@@ -10,7 +10,7 @@ import { openSqliteMigration } from '../src/store/sqlite/export-import';
 import { openMongoStore } from '../src/store/mongo/mongo-store';
 import { mongoMigration } from '../src/store/mongo/export-import';
 import { loadSearchRegistry } from '../src/search/registry';
-import { createIndexer } from '../src/search/indexer';
+import { labelledIndexer } from '../src/consent/label-indexer';
 
 function arg(name: string): string {
   const i = process.argv.indexOf(name);
@@ -19,7 +19,7 @@ function arg(name: string): string {
   return v;
 }
 
-async function open(url: string, create: boolean, indexer: ReturnType<typeof createIndexer>): Promise<MigrationTarget> {
+async function open(url: string, create: boolean, indexer: ReturnType<typeof labelledIndexer>): Promise<MigrationTarget> {
   const db = parseDatabaseUrl(url);
   if (db.kind === 'sqlite') {
     if (db.file === ':memory:') throw new ConfigError('migrate needs a database file, not sqlite::memory:');
@@ -33,7 +33,7 @@ async function main(): Promise<number> {
   const to = arg('--to');
   if (from === to) throw new ConfigError('--from and --to name the same database');
   const baseUrl = (process.env.BASE_URL || 'http://localhost:8080/fhir').replace(/\/+$/, '');
-  const indexer = createIndexer(loadSearchRegistry(), baseUrl);
+  const indexer = labelledIndexer(loadSearchRegistry(), baseUrl);
   const source = await open(from, false, indexer);
   const target = await open(to, true, indexer);
   try {

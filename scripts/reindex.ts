@@ -5,12 +5,12 @@
 import { ConfigError, loadConfig } from '../src/config';
 import { openStore } from '../src/store/open';
 import { loadSearchRegistry } from '../src/search/registry';
-import { createIndexer } from '../src/search/indexer';
+import { labelledIndexer } from '../src/consent/label-indexer';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const registry = loadSearchRegistry();
-  const store = await openStore(config.database, createIndexer(registry, config.baseUrl));
+  const store = await openStore(config.database, labelledIndexer(registry, config.baseUrl));
   const started = Date.now();
   const total = await store.reindex({
     batchSize: 500,
