@@ -20,7 +20,9 @@ import { type LinkcareModule, type ModuleHost, modulesFor } from './modules';
 import { type WorkerPool, startWorkers } from './jobs/workers';
 import { createTokenVerifier } from './auth/jwt';
 import { authenticate } from './http/authenticate';
-import { rateLimiter } from './http/rate-limit';
+import { authFailureLimiter, rateLimiter } from './http/rate-limit';
+import { noStore, redactResponses } from './http/response-hygiene';
+import { maskSubscription } from './subscriptions/mask';
 import { AuditTrail } from './audit/recorder';
 import { failureEntry } from './audit/entries';
 import { AuditGroupCommit } from './audit/group-commit';
@@ -96,6 +98,8 @@ export function createLinkcare(deps: AppDeps): Linkcare {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', false);
+  // Which X-Forwarded-For hop is the client: the per-address rate limits key on req.ip.
+  app.set('trust proxy', deps.config.trustProxy);
   app.use(requestLog(logger));
   app.use(helmet());
   app.use(
@@ -122,14 +126,23 @@ export function createLinkcare(deps: AppDeps): Linkcare {
   });
 
   const authenticated = [
-    authenticate(verify, logger, async (requestId, method, path) => {
-      const trail = new AuditTrail({ requestId });
-      trail.add(failureEntry(method, path.split('/').filter(Boolean), 401, 'login'));
-      await ctx.audit.commit(trail);
-    }),
+    noStore,
+    authenticate(
+      verify,
+      logger,
+      async (requestId, method, path) => {
+        const trail = new AuditTrail({ requestId });
+        trail.add(failureEntry(method, path.split('/').filter(Boolean), 401, 'login'));
+        await ctx.audit.commit(trail);
+      },
+      // Refusals have their own per-address budget: past it 429, and no audit write.
+      authFailureLimiter(deps.config.authFailuresPerMinute),
+    ),
     rateLimiter(deps.config.rateLimitPerMinute),
   ];
-  app.use('/fhir', ...authenticated, express.raw({ type: () => true, limit: deps.config.bodyLimitBytes }), fhirHandler(ctx));
+  // Stored but never shown: Subscription.channel.header values (src/subscriptions/mask.ts).
+  const redact = redactResponses({ Subscription: maskSubscription });
+  app.use('/fhir', ...authenticated, redact, express.raw({ type: () => true, limit: deps.config.bodyLimitBytes }), fhirHandler(ctx));
   const host: ModuleHost = { ctx, authenticated, logger };
   for (const m of modules) m.routes?.(app, host);
   app.use((_req, _res, next) => next(notFound('No such endpoint; the FHIR API is under /fhir')));

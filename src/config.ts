@@ -2,6 +2,7 @@
  * Configuration: read from the environment once at start-up, validated, then passed down.
  * Nothing else in the code reads process.env.
  */
+import { isIP } from 'node:net';
 import { dirname } from 'node:path';
 import { DEFAULT_CLIENT_ID_TYPES, isSupportedType } from './fhir/resource-types';
 import { parsePseudonymKey } from './privacy/uic';
@@ -51,6 +52,15 @@ export interface Config {
   corsOrigins: string[];
   /** Requests per minute per token subject. */
   rateLimitPerMinute: number;
+  /** Refused (unauthenticated) requests per minute per client address; beyond it 429, not audited. */
+  authFailuresPerMinute: number;
+  /**
+   * Which proxies' `X-Forwarded-For` names the client (express `trust proxy`): false = none (the
+   * peer is the client), a hop count, or addresses/subnets (and loopback, linklocal, uniquelocal).
+   */
+  trustProxy: false | number | string[];
+  /** Subscription endpoints may be loopback, private or link-local addresses (off in production by default). */
+  subscriptionPrivateEndpoints: boolean;
   /**
    * How far V8 lets the heap grow past the live data before its next full collection, in percent
    * (0: V8's own adaptive factor, up to 4×). Lower keeps resident memory down for some CPU.
@@ -93,6 +103,41 @@ export function parseSize(name: string, raw: string): number {
     throw new ConfigError(`${name} must be a size from 1kb to 100mb (e.g. 5mb), got "${raw}"`);
   }
   return n;
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Parses TRUST_PROXY: empty/`false`/`0` (trust nobody), a hop count 1–10, or a comma-separated list
+ * of addresses, CIDR subnets and the names loopback, linklocal, uniquelocal. `true` is refused: it
+ * would believe any client's X-Forwarded-For and let it pick the address it is rate-limited by.
+ */
+export function parseTrustProxy(raw: string | undefined): false | number | string[] {
+  const value = (raw ?? '').trim();
+  if (value === '' || value === 'false' || value === '0') return false;
+  if (/^\d+$/.test(value)) {
+    if (Number(value) > 10) throw new ConfigError(`TRUST_PROXY hop count must be from 0 to 10, got "${value}"`);
+    return Number(value);
+  }
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const e of entries) {
+    if (PROXY_NAMES.includes(e)) continue;
+    const [address, bits, ...rest] = e.split('/');
+    const family = isIP(address!);
+    const maxBits = family === 4 ? 32 : 128;
+    if (!family || rest.length || (bits !== undefined && (!/^\d+$/.test(bits) || Number(bits) > maxBits))) {
+      throw new ConfigError(`TRUST_PROXY must be a hop count or a list of proxy addresses, subnets, ${PROXY_NAMES.join(', ')}; got "${e}"`);
+    }
+  }
+  return entries;
+}
+
+/** Parses a 0/1 switch; `fallback` when unset. */
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== '0' && raw !== '1') throw new ConfigError(`${name} must be 0 or 1, got "${raw}"`);
+  return raw === '1';
 }
 
 /** Parses DATABASE_URL: `sqlite:<path>`, `sqlite::memory:`, `mongodb://…` or `mongodb+srv://…`. */
@@ -167,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch {
     throw new ConfigError(`DIRECTORY_TIME_ZONE must be an IANA time zone such as Africa/Nairobi, got "${directoryTimeZone}"`);
   }
+  const rateLimitPerMinute = integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000);
   return {
     port,
     host,
@@ -183,7 +229,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.DATA_DIR || (database.kind === 'sqlite' && database.file !== ':memory:' ? dirname(database.file) : './data'),
     birthDatePrecision,
     corsOrigins,
-    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    rateLimitPerMinute,
+    authFailuresPerMinute: integer(env, 'AUTH_FAILURE_LIMIT_PER_MINUTE', Math.min(60, rateLimitPerMinute), 1, 1_000_000),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    subscriptionPrivateEndpoints: flag(env, 'SUBSCRIPTION_ALLOW_PRIVATE_ENDPOINTS', !production),
     heapGrowthPercent: integer(env, 'HEAP_GROWTH_PERCENT', 100, 0, 300),
     directoryTimeZone,
     exportRetentionHours: integer(env, 'EXPORT_RETENTION_HOURS', 24, 1, 8760),

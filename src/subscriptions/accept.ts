@@ -8,6 +8,7 @@ import type { Resource, Subscription } from '@medplum/fhirtypes';
 import type { WriteRule } from '../fhir/rules';
 import { checkCriteria } from './criteria';
 import { checkChannel } from './channel';
+import { resolveMaskedHeaders } from './mask';
 
 /** The Subscription to store: checked, with the status and error the server decides. */
 export function acceptSubscription(sub: Subscription, now: Date): Subscription {
@@ -29,9 +30,10 @@ export const acceptRule: WriteRule = {
   types: ['Subscription'],
   async before(ctx, _tx, event): Promise<Resource | void> {
     if (!event.resource) return; // delete: nothing to check; pending deliveries are cancelled by the worker
-    const sub = event.resource as Subscription;
+    // Header values read back masked keep the stored ones (./mask.ts), then everything is checked.
+    const sub = resolveMaskedHeaders(event, event.resource as Subscription);
     checkCriteria(ctx, event.principal, sub.criteria);
-    checkChannel(sub, { httpsOnly: ctx.config.production });
+    checkChannel(sub, { httpsOnly: ctx.config.production, allowPrivate: ctx.config.subscriptionPrivateEndpoints });
     return acceptSubscription(sub, new Date());
   },
 };

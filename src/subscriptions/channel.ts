@@ -11,6 +11,7 @@
  */
 import type { Subscription, SubscriptionChannel } from '@medplum/fhirtypes';
 import { unprocessable } from '../fhir/outcome';
+import { isForbiddenHost } from './destination';
 
 /** http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition-backport-payload-content.html */
 export const PAYLOAD_CONTENT_URL = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content';
@@ -37,17 +38,30 @@ export function payloadMode(channel: SubscriptionChannel): PayloadMode {
   return channel.payload && payloadContent(channel) === 'id-only' ? 'id-only' : 'empty';
 }
 
+/** A channel.header line's name and trimmed value, or undefined when it is not `Name: value`. */
+export function headerParts(line: string): [name: string, value: string] | undefined {
+  const m = HEADER_LINE.exec(line);
+  return m ? [m[1]!, m[2]!.trim()] : undefined;
+}
+
 /** Splits channel.header lines into a header map (lines were checked on write). */
 export function channelHeaders(channel: SubscriptionChannel): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of channel.header ?? []) {
-    const m = HEADER_LINE.exec(line);
-    if (m) out[m[1]!.toLowerCase()] = m[2]!.trim();
+    const parts = headerParts(line);
+    if (parts) out[parts[0].toLowerCase()] = parts[1];
   }
   return out;
 }
 
-function checkEndpoint(endpoint: string | undefined, httpsOnly: boolean): void {
+/** What a channel is checked against: the deployment's settings. */
+export interface ChannelPolicy {
+  httpsOnly: boolean;
+  /** Loopback, private and link-local destinations allowed (docs/operations.md). */
+  allowPrivate: boolean;
+}
+
+function checkEndpoint(endpoint: string | undefined, { httpsOnly, allowPrivate }: ChannelPolicy): void {
   const where = 'Subscription.channel.endpoint';
   if (!endpoint) throw unprocessable('A rest-hook channel needs an endpoint', where);
   let url: URL;
@@ -61,6 +75,10 @@ function checkEndpoint(endpoint: string | undefined, httpsOnly: boolean): void {
   }
   // Credentials in the URL would end up wherever URLs are shown; channel.header is the place.
   if (url.username || url.password) throw unprocessable('Put credentials in channel.header, not in the endpoint URL', where);
+  // Names are checked again, on the address they resolve to, at every delivery (./destination.ts).
+  if (!allowPrivate && isForbiddenHost(url.hostname)) {
+    throw unprocessable('channel.endpoint must be a public address: loopback, private, link-local and other internal destinations are refused', where);
+  }
 }
 
 function checkPayload(channel: SubscriptionChannel): void {
@@ -91,10 +109,10 @@ function checkHeaders(channel: SubscriptionChannel): void {
 }
 
 /** Checks the channel of a Subscription being written; throws 422 with the offending element. */
-export function checkChannel(sub: Subscription, opts: { httpsOnly: boolean }): void {
+export function checkChannel(sub: Subscription, policy: ChannelPolicy): void {
   const channel = sub.channel;
   if (channel?.type !== 'rest-hook') throw unprocessable('Only rest-hook channels are supported', 'Subscription.channel.type');
-  checkEndpoint(channel.endpoint, opts.httpsOnly);
+  checkEndpoint(channel.endpoint, policy);
   checkPayload(channel);
   checkHeaders(channel);
 }

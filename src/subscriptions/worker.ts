@@ -67,7 +67,10 @@ export async function runDelivery(ctx: FhirContext, job: Job, log: Logger, o: Su
     log.info({ ...facts, outcome: 'cancelled', why: skip }, 'subscription delivery');
     return;
   }
-  const result = await sendNotification(buildNotification(sub!, d, ctx.config.baseUrl, now), o.timeoutMs);
+  const result = await sendNotification(buildNotification(sub!, d, ctx.config.baseUrl, now), {
+    timeoutMs: o.timeoutMs,
+    allowPrivate: ctx.config.subscriptionPrivateEndpoints,
+  });
   await audit(ctx, job, d, stored!.custodian, target!, result.ok ? '0' : '4', result.ok ? undefined : result.reason);
   if (result.ok) {
     await endJob(ctx, job, { state: 'done', error: null });
@@ -79,13 +82,14 @@ export async function runDelivery(ctx: FhirContext, job: Job, log: Logger, o: Su
     const error = `Delivery failed: ${result.reason}; gave up after ${job.attempts} attempts`;
     await endJob(ctx, job, { state: 'failed', error });
     await recordDeliveryState(ctx.store, d.subscriptionId, { status: 'error', error });
-    log.warn({ ...facts, outcome: 'failed' }, 'subscription delivery');
+    log.warn({ ...facts, outcome: 'failed', detail: result.detail }, 'subscription delivery');
     return;
   }
   const wait = backoffMs(job.attempts, o);
   await endJob(ctx, job, { state: 'queued', error: result.reason, notBefore: new Date(Date.now() + wait).toISOString() });
   await recordDeliveryState(ctx.store, d.subscriptionId, { status: 'error', error: `Delivery failed: ${result.reason}; retrying` });
-  log.info({ ...facts, outcome: 'retry', retryInMs: wait }, 'subscription delivery');
+  // The specific cause (an error code, "no answer", a refused destination) is for operators only.
+  log.info({ ...facts, outcome: 'retry', retryInMs: wait, detail: result.detail }, 'subscription delivery');
 }
 
 /** The worker on the subscription-delivery queue. */

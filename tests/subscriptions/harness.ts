@@ -38,7 +38,9 @@ export function openStore(file = ':memory:'): Store {
 }
 
 /** An app on `store` with every module, the subscription one built with `options`. */
-export function startSubApp(opts: { store?: Store; options?: Partial<SubscriptionOptions>; workers?: boolean; production?: boolean } = {}): SubApp {
+export function startSubApp(
+  opts: { store?: Store; options?: Partial<SubscriptionOptions>; workers?: boolean; production?: boolean; env?: Record<string, string> } = {},
+): SubApp {
   const config = loadConfig({
     NODE_ENV: opts.production ? 'production' : 'test',
     DATABASE_URL: 'sqlite::memory:',
@@ -47,6 +49,7 @@ export function startSubApp(opts: { store?: Store; options?: Partial<Subscriptio
     AUTH_JWT_SECRET: TEST_SECRET,
     PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
     RATE_LIMIT_PER_MINUTE: '1000000',
+    ...opts.env,
   });
   const store = opts.store ?? openStore();
   const logs: string[] = [];
