@@ -52,6 +52,12 @@ test('each event record is dated by a (rid, param) probe, never by a scan of the
   for (const p of events()) expect([p.name, p.plan.filter((d) => /idx_date_low_rid/.test(d))]).toEqual([p.name, []]);
 });
 
+test("HIV.IND.27's supply end is a (rid, param) probe of the date index, not a scan of the parameter per client", () => {
+  const cells = plans.find((p) => p.name === `cells ${INDICATORS.findIndex((i) => i.id === 'HIV.IND.27')} art-start`)!;
+  expect(cells.plan.some((d) => /SEARCH d USING INDEX idx_date_rid \(rid=\? AND param=\?\)/.test(d))).toBe(true);
+  expect(cells.plan.filter((d) => /idx_date_high|idx_date_low_rid|SCAN d\b/.test(d))).toEqual([]);
+});
+
 test('records are read in rid order: every event statement looks its records up by rowid', () => {
   for (const p of events()) {
     expect([p.name, p.plan.some((d) => /SEARCH r USING INTEGER PRIMARY KEY \(rowid=\?\)/.test(d))]).toEqual([p.name, true]);
