@@ -10,6 +10,7 @@ import type { ExportOptions } from './options';
 import type { ExportPayload, ExportProgress } from './job';
 import { levelWhere, timeWhere } from './scope';
 import { deidentify } from './deidentify';
+import { maskSubscription } from '../subscriptions/mask';
 import { isLargeSite, resolveSites, sitesIn } from './sites';
 
 export interface PageStep {
@@ -68,8 +69,26 @@ interface PageLines {
   lastUpdated: string | undefined;
 }
 
+/**
+ * Subscription.channel.header values (the receiver's credentials) leave the server masked, in
+ * exports as in responses (src/subscriptions/mask.ts).
+ */
+function masked(page: PageLines): PageLines {
+  const lines = page.lines.map((line) => {
+    const resource = JSON.parse(line) as Record<string, unknown>;
+    maskSubscription(resource);
+    return JSON.stringify(resource);
+  });
+  return { ...page, lines };
+}
+
 /** Reads one page: stored JSON text as is (raw reader), re-serialised, or de-identified (with `key`). */
 async function readPage(ctx: FhirContext, payload: ExportPayload, plan: SearchPlan, options: ExportOptions, key?: Buffer): Promise<PageLines> {
+  const page = await readLines(ctx, payload, plan, options, key);
+  return plan.types[0] === 'Subscription' ? masked(page) : page;
+}
+
+async function readLines(ctx: FhirContext, payload: ExportPayload, plan: SearchPlan, options: ExportOptions, key?: Buffer): Promise<PageLines> {
   // Identified exports write resources as stored: a store's raw page reader (Store.exportPage)
   // skips a JSON.parse and a JSON.stringify per resource; stores without it are read through search.
   if (!key && ctx.store.exportPage) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { type ExportApp, downloadAll, kickOff, pathOf, startExportApp, waitForManifest } from './app';
 import { client, observation } from './data';
+import { MASKED_VALUE } from '../../src/subscriptions/mask';
 
 const ORG = 'org-lc';
 
@@ -56,6 +57,23 @@ describe('export lifecycle', () => {
     expect(file.headers['content-type']).toMatch(/^application\/fhir\+ndjson/);
     const lines = (file.body as string).trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((p) => p.id).sort()).toEqual(clients.map((c) => c.id).sort());
+  });
+
+  test("a Subscription's channel.header values leave the server masked in an export too", async () => {
+    const clin = t.as(['clinician'], ORG);
+    const sub = await clin.post('/fhir/Subscription').set('Content-Type', 'application/fhir+json').send(JSON.stringify({
+      resourceType: 'Subscription', status: 'requested', reason: 'Follow referrals', criteria: `Task?owner=Organization/${ORG}`,
+      channel: { type: 'rest-hook', endpoint: 'https://receiver.example.org/hook', header: ['Authorization: Bearer export-secret-91c2'] },
+    }));
+    expect(sub.status).toBe(201);
+    t.options.pagesPerTurn = 1000;
+    const status = await kickOff(clin, '/fhir/$export?_type=Subscription');
+    while (await t.turn());
+    const files = await downloadAll(clin, await waitForManifest(clin, status));
+    const exported = files.get('Subscription')!;
+    expect(exported.map((r) => r.id)).toEqual([sub.body.id]);
+    expect(JSON.stringify(exported)).not.toContain('export-secret-91c2');
+    expect((exported[0] as { channel: { header: string[] } }).channel.header).toEqual([`Authorization: ${MASKED_VALUE}`]);
   });
 
   test('the export worker runs in the background when workers are on, and every resource is written exactly once', async () => {
