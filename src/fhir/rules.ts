@@ -33,6 +33,11 @@ export interface WriteRule {
   before?(ctx: FhirContext, tx: StoreTx, event: WriteEvent): Promise<Resource | void>;
   /** Runs after the version is written, in the same unit of work (outbox entries, derived data). */
   after?(ctx: FhirContext, tx: StoreTx, event: WriteEvent, version: StoredVersion): Promise<void>;
+  /**
+   * The stored resource as clients are shown it (a copy), when that differs: a PATCH applies to
+   * this view, so its `test`, `copy` and `move` operations cannot reach what is never shown.
+   */
+  shown?(resource: Resource): Resource;
 }
 
 function applies(rule: WriteRule, type: string): boolean {
@@ -55,4 +60,11 @@ export async function runAfterRules(ctx: FhirContext, tx: StoreTx, event: WriteE
   for (const rule of ctx.rules) {
     if (rule.after && applies(rule, event.type)) await rule.after(ctx, tx, { ...event, resource: version.resource as (Resource & { id: string }) | undefined }, version);
   }
+}
+
+/** The stored resource as clients are shown it: every applying rule's `shown` view, in order. */
+export function shownResource(ctx: FhirContext, resource: Resource): Resource {
+  let view = resource;
+  for (const rule of ctx.rules) if (rule.shown && applies(rule, resource.resourceType)) view = rule.shown(view);
+  return view;
 }

@@ -8,7 +8,7 @@ import type { Resource, Subscription } from '@medplum/fhirtypes';
 import type { WriteRule } from '../fhir/rules';
 import { checkCriteria } from './criteria';
 import { checkChannel } from './channel';
-import { resolveMaskedHeaders } from './mask';
+import { maskSubscription, resolveMaskedHeaders } from './mask';
 
 /** The Subscription to store: checked, with the status and error the server decides. */
 export function acceptSubscription(sub: Subscription, now: Date): Subscription {
@@ -35,5 +35,12 @@ export const acceptRule: WriteRule = {
     checkCriteria(ctx, event.principal, sub.criteria);
     checkChannel(sub, { httpsOnly: ctx.config.production, allowPrivate: ctx.config.subscriptionPrivateEndpoints });
     return acceptSubscription(sub, new Date());
+  },
+  // A PATCH works on the masked view: it can neither test a guess of a header value nor copy one
+  // into an element that is shown.
+  shown(resource): Resource {
+    const copy = structuredClone(resource) as unknown as Record<string, unknown>;
+    maskSubscription(copy);
+    return copy as unknown as Resource;
   },
 };

@@ -62,8 +62,8 @@ function restoreMasked(sub: Subscription, previous: Subscription | undefined): S
  */
 function checkPatchMove(sub: Subscription, previous: Subscription): void {
   if (previous.channel?.endpoint === sub.channel.endpoint) return;
-  const old = new Set(previous.channel?.header ?? []);
-  if ((sub.channel.header ?? []).some((l) => old.has(l))) {
+  // A PATCH applies to the masked view (acceptRule.shown), so stored values ride along as masked ones.
+  if ((sub.channel.header ?? []).some((l) => headerParts(l)?.[1] === MASKED_VALUE)) {
     throw unprocessable(
       'A PATCH may not move a Subscription with channel.header values to another endpoint: replace the headers too, or PUT the Subscription with them',
       'Subscription.channel.endpoint',

@@ -101,3 +101,18 @@ test('a masked value with nothing stored behind it is refused', async () => {
   expect(put.status).toBe(422);
   expect(put.body.issue[0].expression).toEqual(['Subscription.channel.header[2]']);
 });
+
+test('a PATCH works on the masked view: it cannot test a guessed header value or copy one into a shown element', async () => {
+  const patch = (ops: object[]) => outreach().patch(`/fhir/Subscription/${id}`).set('Content-Type', 'application/json-patch+json').send(JSON.stringify(ops));
+  // A right guess and a wrong one are answered alike: both tests fail against the masked value.
+  const right = await patch([{ op: 'test', path: '/channel/header/0', value: `Authorization: ${SECRET}` }]);
+  const wrong = await patch([{ op: 'test', path: '/channel/header/0', value: 'Authorization: Bearer wrong' }]);
+  expect([right.status, wrong.status]).toEqual([wrong.status, wrong.status]);
+  expect(right.status).toBeGreaterThanOrEqual(400);
+  const copied = await patch([{ op: 'copy', from: '/channel/header/0', path: '/reason' }]);
+  expect(copied.status).toBe(200);
+  expect(JSON.stringify(copied.body)).not.toContain(SECRET);
+  const stored = await t.store.read('Subscription', id);
+  expect(JSON.stringify(stored!.resource)).toContain(SECRET); // kept where it belongs, for the worker
+  expect((stored!.resource as { reason: string }).reason).toBe(`Authorization: ${MASKED_VALUE}`);
+});

@@ -20,7 +20,7 @@ import { resolveValueSets, storedValueSets } from '../../search/value-sets';
 import { assignClientCode } from '../../privacy/client-code-assign';
 import { CLIENT_CODE_SYSTEM, clientCodeMemoKey } from '../../privacy/client-code';
 import type { Patient, Task } from '@medplum/fhirtypes';
-import { type WriteEvent, runAfterRules, runBeforeRules } from '../rules';
+import { type WriteEvent, runAfterRules, runBeforeRules, shownResource } from '../rules';
 import { isConditionalReference, unresolvableReference } from '../bundle/references';
 
 export interface WriteResult {
@@ -259,7 +259,7 @@ export async function patchIn(
   if (ifMatch !== undefined && ifMatch !== ANY_VERSION && ifMatch !== current.versionId) {
     throw preconditionFailed(`Version mismatch on ${type}/${id}: current version is ${current.versionId}`);
   }
-  const patched = applyJsonPatch(current.resource, patch) as Resource;
+  const patched = applyJsonPatch(shownResource(ctx, current.resource), patch) as Resource;
   if (patched.resourceType !== type || patched.id !== id) throw unprocessable('A patch may not change resourceType or id', `${type}.id`);
   const resource = prepareResource(ctx, type, patched);
   const event: WriteEvent = { action: 'patch', type, id, principal: actor.principal, previous: current };
