@@ -32,18 +32,40 @@ export interface DeliveryPayload {
  * search to those starting with the type name; the exact type is compared afterwards (a prefix
  * "Medication" also finds "MedicationRequest?…").
  */
+/**
+ * The change counter every Subscription write raises (outboxRule below, and the worker's status
+ * writes in status.ts): the lists of subscriptions cached per type are checked against it.
+ */
+export const SUBSCRIPTION_STAMP = 'subscription';
+/** A type's active or erroring subscriptions as of a stamp, per store (the search costs ~150 µs a write). */
+const cached = new WeakMap<object, Map<string, { stamp: number; subscriptions: StoredVersion[] }>>();
+/** Set in a unit of work that wrote a Subscription: what it sees is not committed, so it is not cached. */
+const WROTE_SUBSCRIPTION = 'subscriptions:written';
+
 async function subscriptionsOn(ctx: FhirContext, tx: StoreTx, type: string, now: Date): Promise<StoredVersion[]> {
   // Once per unit of work and type: a transaction Bundle of 50 Observations looks them up once.
   // A Subscription written earlier in the same unit changes the answer, so it clears the memo.
   const key = `subscriptions:${type}`;
   const memoised = tx.memo.get(key) as StoredVersion[] | undefined;
   if (memoised) return memoised;
-  const found = await liveSubscriptionsOn(ctx, tx, type, now);
+  const found = (await candidatesOn(ctx, tx, type)).filter((v) => isLive(v.resource as Subscription, now));
   tx.memo.set(key, found);
   return found;
 }
 
-async function liveSubscriptionsOn(ctx: FhirContext, tx: StoreTx, type: string, now: Date): Promise<StoredVersion[]> {
+/** Subscriptions on `type` with status active or error: from the cache while the stamp has not moved. */
+async function candidatesOn(ctx: FhirContext, tx: StoreTx, type: string): Promise<StoredVersion[]> {
+  const stamp = await tx.stamp(SUBSCRIPTION_STAMP);
+  let byType = cached.get(ctx.store);
+  if (!byType) cached.set(ctx.store, (byType = new Map()));
+  const hit = byType.get(type);
+  if (hit && hit.stamp === stamp) return hit.subscriptions;
+  const subscriptions = await liveSubscriptionsOn(ctx, tx, type);
+  if (!tx.memo.has(WROTE_SUBSCRIPTION)) byType.set(type, { stamp, subscriptions });
+  return subscriptions;
+}
+
+async function liveSubscriptionsOn(ctx: FhirContext, tx: StoreTx, type: string): Promise<StoredVersion[]> {
   const { plan } = parseSearch(ctx.registry, ['Subscription'], [['status', 'active,error'], ['criteria', type]]);
   plan.count = MAX_COUNT;
   plan.total = 'none';
@@ -52,7 +74,7 @@ async function liveSubscriptionsOn(ctx: FhirContext, tx: StoreTx, type: string, 
     const page = await tx.search(plan);
     for (const v of page.matches) {
       const sub = v.resource as Subscription | undefined;
-      if (sub && v.custodian && splitCriteria(sub.criteria)?.type === type && isLive(sub, now)) found.push(v);
+      if (sub && v.custodian && splitCriteria(sub.criteria)?.type === type) found.push(v);
     }
     if (!page.nextCursor) return found;
     plan.cursor = page.nextCursor;
@@ -102,7 +124,11 @@ export const outboxRule: WriteRule = {
   name: 'subscription-outbox',
   async after(ctx, tx, event, version) {
     // A Subscription changed in this unit of work: what was memoised for it is stale.
-    if (version.type === 'Subscription') for (const k of [...tx.memo.keys()]) if (k.startsWith('subscriptions:')) tx.memo.delete(k);
+    if (version.type === 'Subscription') {
+      for (const k of [...tx.memo.keys()]) if (k.startsWith('subscriptions:')) tx.memo.delete(k);
+      tx.memo.set(WROTE_SUBSCRIPTION, true);
+      await tx.touch(SUBSCRIPTION_STAMP);
+    }
     if (!(await enqueueDeliveries(ctx, tx, event, version))) return;
     // The poll this kicks claims jobs through the store, which waits for this unit of work to
     // commit (the embedded store serialises them), so it finds the new jobs at once. Should a

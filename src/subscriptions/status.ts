@@ -6,6 +6,7 @@
  */
 import type { Subscription } from '@medplum/fhirtypes';
 import type { Store } from '../store/port';
+import { SUBSCRIPTION_STAMP } from './outbox';
 
 /** The delivery state to record. */
 export type DeliveryState = { status: 'active' } | { status: 'error'; error: string };
@@ -25,6 +26,7 @@ export async function recordDeliveryState(store: Store, subscriptionId: string, 
     const { error: _old, ...rest } = sub;
     const next: Subscription & { id: string } = { ...rest, id: subscriptionId, status: state.status, ...(error ? { error } : {}) };
     await tx.put(next, { custodian: current.custodian, ifMatchVersion: current.versionId, method: 'PUT' });
+    await tx.touch(SUBSCRIPTION_STAMP);
     return true;
   });
 }

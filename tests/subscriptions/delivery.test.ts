@@ -199,3 +199,19 @@ test('in one transaction Bundle, a Task after a new Subscription is matched agai
   await sleep(200);
   expect(received).toHaveLength(1);
 });
+
+test('subscriptions are cached per type between writes, and every Subscription write renews the cache', async () => {
+  // A Task write with no subscription caches "none" for Task.
+  await createTask(t.as(['clinician'], X), X);
+  const id = await subscribe(X, `Task?owner=Organization/${X}`);
+  await createTask(t.as(['clinician'], X), X);
+  await rx.waitFor(1);
+  // Turned off by its author: the next write queues nothing.
+  const sub = (await t.as(['clinician'], X).get(`/fhir/Subscription/${id}`)).body;
+  const off = await t.as(['clinician'], X).put(`/fhir/Subscription/${id}`).set('Content-Type', FHIR_JSON).send(JSON.stringify({ ...sub, status: 'off' }));
+  expect(off.status).toBe(200);
+  await createTask(t.as(['clinician'], X), X);
+  await sleep(300);
+  expect(rx.received).toHaveLength(1);
+  expect(await t.store.listJobs(DELIVERY_QUEUE)).toHaveLength(1);
+});
