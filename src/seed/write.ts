@@ -7,6 +7,7 @@
  */
 import { withSensitivityLabels } from '../consent/labels';
 import { CONSENT_STAMP } from '../consent/lookup';
+import { focusLabels } from '../consent/module';
 import type { Store, StoreTx } from '../store/port';
 import { type ClientFacts, type SeedOptions, generateProgramme } from './generate';
 import type { SeedItem } from './fhir';
@@ -33,7 +34,8 @@ async function writeItem(tx: StoreTx, item: SeedItem, seed: number, k: number): 
     item.clientCode = code;
   }
   // Straight to the store, past the write rules: apply the one that protects consent decisions.
-  await tx.put(withSensitivityLabels(resource), { custodian, patient, method: 'POST' });
+  // A referral Task also takes its ServiceRequest's labels (written before it in the same batch).
+  await tx.put(withSensitivityLabels(resource, await focusLabels(tx, resource)), { custodian, patient, method: 'POST' });
   // As the consent write rule does: a running server rebuilds its cached consent grants.
   if (resource.resourceType === 'Consent') await tx.touch(CONSENT_STAMP);
   for (const org of item.enrol ?? []) await tx.enrol(resource.id, org);
