@@ -114,14 +114,18 @@ function rewriteElement(node: unknown, def: string, map: Map<string, string>): v
   }
 }
 
+/** The URN entries of a transaction's reference map (`urn:uuid:`, `urn:oid:` → `Type/id`), once per Bundle. */
+export function urnsOf(map: ReadonlyMap<string, string>): Map<string, string> {
+  return new Map([...map].filter(([from]) => isUrnReference(from)));
+}
+
 /**
  * Replaces Bundle-local URNs (`urn:uuid:`, `urn:oid:` fullUrls mapped to `Type/id` by `map`) where
  * a resource holds them outside Reference.reference: elements of type uri, url, canonical, oid and
  * uuid (Attachment.url, Provenance.policy, valueUri…) and `href`/`src` attributes in the narrative
  * (http://hl7.org/fhir/R4/http.html#trules). Only exact matches are replaced.
  */
-export function rewriteUris(resource: unknown, map: Map<string, string>): void {
-  const urns = new Map([...map].filter(([from]) => isUrnReference(from)));
+export function rewriteUris(resource: unknown, urns: Map<string, string>): void {
   const type = (resource as { resourceType?: unknown } | null)?.resourceType;
   if (!urns.size || typeof type !== 'string') return;
   rewriteElement(resource, type, urns);
