@@ -2,7 +2,7 @@
  * The top of every FHIR request: route it, then write what it did to the audit trail. Writes
  * flush their entries inside their own unit of work; reads and refusals are flushed here.
  */
-import type { FhirContext, FhirRequest, FhirResponse } from './context';
+import { type FhirContext, type FhirRequest, type FhirResponse, purposeOf } from './context';
 import { OperationOutcomeError } from './outcome';
 import { route } from './router';
 import { failureEntry } from '../audit/entries';
@@ -16,6 +16,9 @@ function audited(req: FhirRequest): boolean {
 export async function handle(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   try {
     await ctx.ready;
+    // Every interaction, writes and operations included, not only those that decide by purpose:
+    // the declared purpose goes into each AuditEvent, and an emergency one is a clinician's (403).
+    if (req.principal) purposeOf(req);
     const res = await route(ctx, req);
     if (req.audit.size) await ctx.audit.commit(req.audit);
     return res;

@@ -49,3 +49,16 @@ test.each([
     expect(res.body.issue[0].diagnostics).toMatch(/Only clinicians/);
   }
 });
+
+test('the emergency purposes are refused to other roles on writes and operations too, and the refusal is audited', async () => {
+  const patient = (await t.as(['outreach'], OTHER).get('/fhir/Patient?_count=1')).body.entry[0].resource.id as string;
+  const write = await t.as(['outreach'], OTHER).post('/fhir/Encounter').set('Content-Type', FHIR_JSON).set('X-Purpose-Of-Use', 'BTG').send(JSON.stringify({
+    resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'FLD' }, subject: { reference: `Patient/${patient}` },
+  }));
+  expect(write.status).toBe(403);
+  expect(write.body.issue[0].diagnostics).toMatch(/Only clinicians/);
+  expect((await t.as(['outreach'], OTHER).get('/fhir/Encounter?_summary=count')).body.total).toBe(0);
+  const refusals = await t.as(['auditor'], OTHER).get('/fhir/AuditEvent?outcome=4&_count=100');
+  const purposes = (refusals.body.entry ?? []).map((e: { resource: { purposeOfEvent?: { coding: { code: string }[] }[] } }) => e.resource.purposeOfEvent?.[0]?.coding[0]?.code);
+  expect(purposes).toContain('BTG');
+});
