@@ -109,6 +109,9 @@ describe('If-Match: * matches any current version', () => {
     expect(del.status).toBe(412);
     const entry = await bundle('batch', [{ request: { method: 'DELETE', url: 'Organization/new-one', ifMatch: '*' } }]);
     expect(entry.body.entry[0].response.status).toBe('412');
+    // A version is no different from `*` here: nothing current to match (RFC 9110 §13.1.1).
+    expect((await t.http.delete('/fhir/Organization/new-one').set('If-Match', 'W/"1"')).status).toBe(412);
+    expect((await t.http.delete('/fhir/Organization/new-one')).status).toBe(200);
   });
 
   test('a deleted resource has no current version: If-Match: * is 412', async () => {

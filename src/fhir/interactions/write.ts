@@ -45,12 +45,13 @@ export const ANY_VERSION = '*';
 
 /**
  * The version an If-Match value expects of `current`: `*` becomes the current version id, so the
- * write is still atomic, and fails (412) when there is no current version to match.
+ * write is still atomic. Any If-Match fails (412) when there is no current version to match
+ * (RFC 9110 §13.1.1), whether the value is `*` or a version.
  */
 function expectedVersion(type: string, id: string, current: StoredVersion | undefined, ifMatch: string | undefined): string | undefined {
-  if (ifMatch !== ANY_VERSION) return ifMatch;
-  if (!current || current.deleted) throw preconditionFailed(`If-Match: * but ${type}/${id} has no current version`);
-  return current.versionId;
+  if (ifMatch === undefined) return undefined;
+  if (!current || current.deleted) throw preconditionFailed(`If-Match was given but ${type}/${id} has no current version`);
+  return ifMatch === ANY_VERSION ? current.versionId : ifMatch;
 }
 
 /**
