@@ -191,3 +191,20 @@ test('on a store without transactions (standalone MongoDB in development) a tran
   }
 });
 
+
+test('Prefer: return= shapes each entry of a transaction as it shapes a single write', async () => {
+  const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Organization', name: 'Prefer clinic' }, request: { method: 'POST', url: 'Organization' } }] };
+  const send = (prefer?: string) => {
+    const r = t.http.post('/fhir').set('Content-Type', FHIR_JSON);
+    return (prefer ? r.set('Prefer', prefer) : r).send(JSON.stringify(bundle));
+  };
+  const full = (await send()).body.entry[0];
+  expect(full.resource.name).toBe('Prefer clinic');
+  expect(full.response.outcome).toBeUndefined();
+  const minimal = (await send('return=minimal')).body.entry[0];
+  expect(minimal.resource).toBeUndefined();
+  expect(minimal.response.location).toMatch(/Organization\//);
+  const outcome = (await send('return=OperationOutcome')).body.entry[0];
+  expect(outcome.resource).toBeUndefined();
+  expect(outcome.response.outcome).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'information' }] });
+});

@@ -7,7 +7,7 @@ import { newTimeOrderedId } from '../../store/time-ordered-id';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse } from '../context';
 import { principalOf } from '../context';
-import { OperationOutcomeError, badRequest, notAllowed, notImplemented, outcome, preconditionFailed } from '../outcome';
+import { OperationOutcomeError, badRequest, informational, notAllowed, notImplemented, outcome, preconditionFailed } from '../outcome';
 import { etag, returnPreference, versionUrl } from '../respond';
 import type { Store, StoreTx, StoredVersion } from '../../store/port';
 import { route } from '../router';
@@ -53,7 +53,10 @@ function writeEntry(req: FhirRequest, base: string, r: WriteResult, subtype = 'c
     lastModified: r.version.lastUpdated,
   };
   const entry: BundleEntry = { fullUrl: `${base}/${r.version.type}/${r.version.id}`, response };
-  if (returnPreference(req) !== 'minimal' && r.version.resource) entry.resource = r.version.resource;
+  // Prefer: return= applies to each entry as to a single write (http://hl7.org/fhir/R4/http.html#ops).
+  const pref = returnPreference(req);
+  if (pref === 'OperationOutcome') response.outcome = informational(r.message);
+  else if (pref === 'representation' && r.version.resource) entry.resource = r.version.resource;
   return entry;
 }
 
