@@ -6,7 +6,7 @@
  */
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
-import { createClient, example } from './helpers';
+import { createClient, example, postResource } from './helpers';
 
 type Json = Record<string, any>;
 type Step = 'HIV.B.DE90' | 'HIV.B.DE91' | 'HIV.B.DE92' | 'HIV.B.DE93';
@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const post = (r: Json, agent = t.http) => agent.post(`/fhir/${r.resourceType as string}`).set('Content-Type', FHIR_JSON).send(r);
+const post = (r: Json, agent = t.http) => postResource(agent, r);
 
 /** Writes one assay (the profile's example with its number and result changed); returns its id. */
 async function assay(step: Step, result: 'reactive' | 'non-reactive', patient = client, agent = t.http): Promise<string> {

@@ -4,8 +4,8 @@
  * `expression` points at the offending element.
  */
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
-import { createClient, example, exampleNames } from './helpers';
+import { type TestApp, startTestApp } from '../helpers/app';
+import { createClient, example, exampleNames, postResource } from './helpers';
 
 type Json = Record<string, any>;
 const P = 'https://linkcare.example.org/fhir';
@@ -49,7 +49,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const post = (r: Json) => t.http.post(`/fhir/${r.resourceType as string}`).set('Content-Type', FHIR_JSON).send(r);
+const post = (r: Json) => postResource(t.http, r);
 
 test('every example fixture has a broken variant here, and every variant an example', () => {
   expect(Object.keys(BROKEN).sort()).toEqual(exampleNames());

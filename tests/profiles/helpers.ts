@@ -24,3 +24,8 @@ export async function createClient(t: TestApp, gender = 'female'): Promise<strin
   if (res.status !== 201) throw new Error(`Patient create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id as string;
 }
+
+/** POSTs a resource to its type's endpoint as `agent`. */
+export function postResource(agent: TestApp['http'], r: { resourceType?: unknown }) {
+  return agent.post(`/fhir/${r.resourceType as string}`).set('Content-Type', FHIR_JSON).send(r);
+}

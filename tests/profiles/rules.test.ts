@@ -5,7 +5,7 @@
  */
 import type { OperationOutcome, QuestionnaireResponse } from '@medplum/fhirtypes';
 import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
-import { createClient, example } from './helpers';
+import { createClient, example, postResource } from './helpers';
 
 type Json = Record<string, any>;
 const P = 'https://linkcare.example.org/fhir';
@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const post = (r: Json) => t.http.post(`/fhir/${r.resourceType as string}`).set('Content-Type', FHIR_JSON).send(r);
+const post = (r: Json) => postResource(t.http, r);
 const expressions = (body: OperationOutcome): (string | undefined)[] => body.issue.map((i) => i.expression?.[0]);
 
 describe('profile claims', () => {
