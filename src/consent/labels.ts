@@ -71,7 +71,7 @@ function lastSegment(url: string): string {
  * except under `meta`. Iterative, so deeply nested items cannot exhaust the stack. Objects that
  * merely look like a coding (a Quantity's UCUM unit) never match the table's systems.
  */
-export function codingKeysOf(resource: Resource): Set<string> {
+function codingKeysOf(resource: Resource): Set<string> {
   const out = new Set<string>();
   if (NOT_ABOUT_A_CLIENT.has(resource.resourceType)) return out;
   const stack: unknown[] = [resource];
@@ -103,12 +103,18 @@ function matches(rule: CompiledRule, resource: Resource, codings: () => Set<stri
   return !rule.profiles && !rule.codes && !rule.questionnaires && !!rule.types;
 }
 
-/** The sensitivity labels a resource carries: its own `meta.security` ones and those the table derives. */
-export function sensitivityOf(resource: Resource): SensitivityLabel[] {
+/** The sensitivity labels in a resource's `meta.security`, as stored (a written resource has its derived ones there). */
+export function storedLabels(resource: Resource): Set<SensitivityLabel> {
   const found = new Set<SensitivityLabel>();
   for (const s of resource.meta?.security ?? []) {
     if (s.system === ACT_CODE && s.code && s.code in SENSITIVITY_LABELS) found.add(s.code as SensitivityLabel);
   }
+  return found;
+}
+
+/** The sensitivity labels a resource carries: its own `meta.security` ones and those the table derives. */
+export function sensitivityOf(resource: Resource): SensitivityLabel[] {
+  const found = storedLabels(resource);
   let codings: Set<string> | undefined;
   const lazyCodings = (): Set<string> => (codings ??= codingKeysOf(resource));
   for (const rule of (rules ??= loadRules())) if (matches(rule, resource, lazyCodings)) found.add(rule.label);

@@ -12,7 +12,7 @@ import type { StoreReader } from '../store/port';
 import type { SearchPlan } from '../search/plan';
 import type { Principal } from '../auth/principal';
 import { canSee } from '../policy/access';
-import { type SensitivityLabel, sensitivityOf, withSensitivityLabels } from './labels';
+import { type SensitivityLabel, sensitivityOf, storedLabels, withSensitivityLabels } from './labels';
 import { PRIVACY_SCOPE } from './decision';
 import { CONSENT_STAMP } from './lookup';
 
@@ -58,7 +58,8 @@ const focusRelabelRule: WriteRule = {
   types: ['ServiceRequest'],
   async after(_ctx, tx, event, version) {
     if (!version.resource || version.deleted) return;
-    const labels = sensitivityOf(version.resource);
+    // Labelled by `labelRule` before it was stored: its meta.security holds every derived label.
+    const labels = [...storedLabels(version.resource)];
     if (!labels.length) return;
     const plan: SearchPlan = {
       types: ['Task'],

@@ -20,13 +20,11 @@ import { VOID_STATUSES as VOID, assaysBehind, conclusionSupport, has, memberIds 
 import { withSensitivityLabels } from '../consent/labels';
 
 
-type Coded = { coding?: { system?: string; code?: string }[] } | undefined;
-const coded = (cc: Coded, system: string, code?: string): boolean => !!cc?.coding?.some((c) => c.system === system && (code === undefined || c.code === code));
-const anyOf = (cc: Coded, list: readonly { system?: string; code?: string }[]): boolean => list.some((c) => coded(cc, c.system!, c.code));
+const anyOf = (cc: Parameters<typeof has>[0], list: readonly { system?: string; code?: string }[]): boolean => list.some((c) => has(cc, c));
 
 /** Whether a resource can change the episode: an HIV conclusion or an ART prescription. */
 export function touchesLinkage(r: Resource | undefined): boolean {
-  if (r?.resourceType === 'Observation') return coded(r.code, C.HIV_CONCLUSION.system!, C.HIV_CONCLUSION.code);
+  if (r?.resourceType === 'Observation') return has(r.code, C.HIV_CONCLUSION);
   if (r?.resourceType === 'MedicationRequest') return anyOf(r.medicationCodeableConcept, C.ART_CODINGS);
   return false;
 }

@@ -8,7 +8,7 @@ import type {
 } from '@medplum/fhirtypes';
 import * as C from '../seed/codes';
 import { type Assay, hivTestingStrategy } from './decisions/hiv-testing-strategy';
-import { type Coded, type ConclusionResult, type StrategySays, assayOf, conclusionOf, conclusionSupport, has, memberIds } from './hiv-conclusion';
+import { type Coded, type ConclusionResult, type StrategySays, VOID_STATUSES, assayOf, conclusionOf, conclusionSupport, has, memberIds } from './hiv-conclusion';
 
 export interface Conclusion {
   /** The Observation's id. */
@@ -64,7 +64,6 @@ export interface ClientRecord {
   urgentReferrals: { taskId: string; status: string; description: string; authoredOn: string; deadline?: string }[];
 }
 
-const VOID = new Set(['entered-in-error', 'cancelled']);
 const OPEN_TASK = new Set(['requested', 'received', 'accepted', 'ready', 'in-progress', 'on-hold']);
 const URGENT = new Set(['urgent', 'asap', 'stat']);
 const DEFAULT_SUPPLY_DAYS = 30;
@@ -118,7 +117,7 @@ export function clientRecord(patient: Patient, resources: readonly Resource[]): 
     gender: patient.gender,
     birthYear: patient.birthDate ? Number(patient.birthDate.slice(0, 4)) : undefined,
   };
-  const obs = resources.filter((r): r is Observation => r.resourceType === 'Observation' && !VOID.has(r.status));
+  const obs = resources.filter((r): r is Observation => r.resourceType === 'Observation' && !VOID_STATUSES.has(r.status));
   const byId = new Map(obs.map((o) => [o.id, o]));
   const inConclusion = new Set<string>();
   const unsupported = new Set<string>();
@@ -189,7 +188,7 @@ function collect(rec: ClientRecord, r: Resource, restsOnUnsupported: (observatio
     }
     case 'MedicationRequest': {
       const m = r as MedicationRequest;
-      if (VOID.has(m.status) || !m.authoredOn) return;
+      if (VOID_STATUSES.has(m.status) || !m.authoredOn) return;
       const med = m.medicationCodeableConcept;
       const kind = any(med, C.ART_CODINGS) ? 'art' : any(med, C.PREP_CODINGS) ? 'prep' : any(med, C.OST_CODINGS) ? 'ost' : 'other';
       rec.medications.push({ kind, authoredOn: m.authoredOn, active: m.status === 'active', supplyDays: supplyDays(m) });
@@ -211,7 +210,7 @@ function collect(rec: ClientRecord, r: Resource, restsOnUnsupported: (observatio
       return;
     }
     case 'ServiceRequest': {
-      if (VOID.has(r.status) || codeIn(r.code, C.REFERRAL_SYSTEM) !== 'tb-diagnostics') return;
+      if (VOID_STATUSES.has(r.status) || codeIn(r.code, C.REFERRAL_SYSTEM) !== 'tb-diagnostics') return;
       if (r.authoredOn) rec.tbReferralDates.push(r.authoredOn.slice(0, 10));
       return;
     }

@@ -12,7 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { OutgoingNotification } from './notification';
-import { destinationRefused, guardedLookup, isForbiddenAddress, addressBytes } from './destination';
+import { destinationRefused, guardedLookup, isForbiddenHost } from './destination';
 
 /** The reason given for every delivery that got no HTTP answer. */
 export const UNREACHABLE = 'the endpoint could not be reached';
@@ -50,8 +50,8 @@ export function sendNotification(n: OutgoingNotification, o: SendOptions): Promi
       connection: 'close',
     };
     const lib = url.protocol === 'https:' ? https : http;
-    // An address literal is connected to without a lookup: it is checked here instead.
-    if (!o.allowPrivate && addressBytes(url.hostname) !== undefined && isForbiddenAddress(url.hostname)) {
+    // An address literal (or localhost) is connected to without a guarded lookup: checked here instead.
+    if (!o.allowPrivate && isForbiddenHost(url.hostname)) {
       resolve({ ok: false, reason: UNREACHABLE, detail: errorCode(destinationRefused()) });
       return;
     }

@@ -34,15 +34,6 @@ export function rewriteReferences(node: unknown, map: ReferenceVisitor, root?: s
   visit(node, root ?? (typeof type === 'string' ? type : '$this'), map);
 }
 
-/** Collects every `reference` string in a resource. */
-export function collectReferences(node: unknown, out: string[] = []): string[] {
-  rewriteReferences(node, (ref) => {
-    out.push(ref);
-    return undefined;
-  });
-  return out;
-}
-
 /** True for a conditional reference such as `Patient?identifier=x|y` (a search URL, not a location). */
 export function isConditionalReference(ref: string): boolean {
   return /^[A-Z][A-Za-z]+\?/.test(ref);
