@@ -5,12 +5,12 @@
 import { ConfigError, loadConfig } from '../src/config';
 import { openStore } from '../src/store/open';
 import { loadSearchRegistry } from '../src/search/registry';
-import { labelledIndexer } from '../src/consent/label-indexer';
+import { createIndexer } from '../src/search/indexer';
 import { verifyAuditChain } from '../src/audit/verify';
 
 async function main(): Promise<number> {
   const config = loadConfig();
-  const store = await openStore(config.database, labelledIndexer(loadSearchRegistry(), config.baseUrl));
+  const store = await openStore(config.database, createIndexer(loadSearchRegistry(), config.baseUrl));
   try {
     const report = await verifyAuditChain(store);
     for (const p of report.problems.slice(0, 50)) process.stdout.write(`problem at link ${p.seq}${p.eventId ? ` (AuditEvent/${p.eventId})` : ''}: ${p.problem}\n`);

@@ -6,7 +6,7 @@
 import { ConfigError, loadConfig } from '../src/config';
 import { openStore } from '../src/store/open';
 import { loadSearchRegistry } from '../src/search/registry';
-import { labelledIndexer } from '../src/consent/label-indexer';
+import { createIndexer } from '../src/search/indexer';
 import { seedStore } from '../src/seed/write';
 import { DEFAULT_AS_OF } from '../src/seed/generate';
 
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const asOf = flag('as-of', DEFAULT_AS_OF)!;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new ConfigError('--as-of must be a date YYYY-MM-DD');
   const config = loadConfig();
-  const store = await openStore(config.database, labelledIndexer(loadSearchRegistry(), config.baseUrl));
+  const store = await openStore(config.database, createIndexer(loadSearchRegistry(), config.baseUrl));
   try {
     const report = await seedStore(store, { clients, seed, asOf, clinics: whole('clinics', 3), communityOrgs: whole('community', 4), batchClients: 500 }, {
       onBatch: (c, r) => process.stderr.write(`\rseeded ${c} clients, ${r} resources`),

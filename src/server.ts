@@ -9,7 +9,7 @@ import { type Config, ConfigError, loadConfig } from './config';
 import { createLinkcare } from './app';
 import { openStore } from './store/open';
 import { loadSearchRegistry } from './search/registry';
-import { labelledIndexer } from './consent/label-indexer';
+import { createIndexer } from './search/indexer';
 import { withDevSecrets } from './auth/dev-secrets';
 import { answerClientError } from './http/client-error';
 
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   if (config.baseUrlFromPort) config = { ...config, baseUrl: `http://localhost:${port}/fhir` };
-  const store = await openStore(config.database, labelledIndexer(registry, config.baseUrl));
+  const store = await openStore(config.database, createIndexer(registry, config.baseUrl));
   const linkcare = createLinkcare({ config, store, logger, registry });
   server.on('request', linkcare.app);
   logger.info({ port, store: store.kind }, 'listening');

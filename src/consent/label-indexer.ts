@@ -1,7 +1,8 @@
 /**
- * The indexer every store is opened with: search indexing with the sensitivity labels derived
- * again at index time, so `_security` searches (and the consent filters built on them) see labels
- * a newer table adds to resources written before it, once `npm run reindex` has run.
+ * The indexer of `npm run reindex` and `npm run migrate`: search indexing with the sensitivity
+ * labels derived again at index time, so `_security` searches (and the consent filters built on
+ * them) see labels a newer table adds to resources written before it. The server's own writes
+ * need no second derivation: the `sensitivity-labels` write rule has put them in meta.security.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { IndexRows } from '../search/index-rows';

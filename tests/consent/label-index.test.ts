@@ -1,15 +1,18 @@
 /**
- * The `_security` index follows the label table of the server doing the indexing, not the one a
- * resource was written under (src/consent/label-indexer.ts): a resource stored without the label
- * its codes call for (written before the table had it) is found by its label, as reindex leaves it.
+ * The `_security` index of `npm run reindex` follows the label table of the code doing the
+ * indexing, not the one a resource was written under (src/consent/label-indexer.ts): a resource
+ * stored without the label its codes call for (written before the table had it) is found by it.
  */
 import type { Encounter } from '@medplum/fhirtypes';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { BASE, type TestApp, startTestApp, testRegistry } from '../helpers/app';
 import { ACT_CODE } from '../../src/consent/labels';
+import { labelledIndexer } from '../../src/consent/label-indexer';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 
 let t: TestApp;
 beforeAll(() => {
-  t = startTestApp();
+  // A store indexed as reindex indexes it.
+  t = startTestApp({}, openSqliteStore(':memory:', { indexer: labelledIndexer(testRegistry(), BASE) }));
 });
 afterAll(() => t.close());
 

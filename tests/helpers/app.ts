@@ -8,7 +8,7 @@ import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 import type { Store } from '../../src/store/port';
 import { createResourceValidator } from '../../src/fhir/validation/validator';
 import { type SearchRegistry, loadSearchRegistry } from '../../src/search/registry';
-import { labelledIndexer } from '../../src/consent/label-indexer';
+import { createIndexer } from '../../src/search/indexer';
 import { signDevToken } from '../../src/auth/jwt';
 import { lazyMongoStore, testStoreKind } from './lazy-store';
 import type { Role } from '../../src/auth/principal';
@@ -67,7 +67,7 @@ export function startTestApp(env: Record<string, string> = {}, store?: Store): T
     ...env,
   });
   const registry = testRegistry();
-  const indexer = labelledIndexer(registry, BASE);
+  const indexer = createIndexer(registry, BASE);
   const s = store ?? (testStoreKind() === 'mongodb' ? lazyMongoStore(indexer) : openSqliteStore(':memory:', { indexer }));
   const logs: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
