@@ -19,7 +19,7 @@ import { KEY_POPULATION_EXTENSION } from '../privacy/operations';
 import { clientShiftDays, dateRule, isFhirDate } from './dates';
 import type { DateHandling } from './job';
 import { SITE_TYPES, siteRef } from './sites';
-import { elementType } from './element-types';
+import { elementType } from '../fhir/validation/element-types';
 
 /** Identifier.system of the per-export client token. */
 export const EXPORT_TOKEN_SYSTEM = 'https://linkcare.example.org/fhir/sid/export-client-token';
@@ -51,7 +51,7 @@ const ADDRESS_PARTS = ['use', 'type', 'city', 'district', 'state', 'country'];
 
 /**
  * Element types that are free text or identify someone, dropped wherever they occur outside site
- * directory entries, whatever the element is called (element-types.ts): `Condition.onsetString`,
+ * directory entries, whatever the element is called (fhir/validation/element-types.ts): `Condition.onsetString`,
  * `Task.input.valueHumanName`, `Specimen.accessionIdentifier`… (string covers markdown too).
  */
 const REMOVED_TYPES: ReadonlySet<string> = new Set([

@@ -3,7 +3,7 @@
  * the ids the server assigned, and conditional references (`Patient?identifier=…`) become the one
  * resource they match (http://hl7.org/fhir/R4/http.html#trules).
  */
-import { elementType } from '../../export/element-types';
+import { elementType } from '../validation/element-types';
 
 /** Called with each reference string and its FHIRPath; a returned value replaces the reference. */
 export type ReferenceVisitor = (ref: string, path: string) => string | undefined;

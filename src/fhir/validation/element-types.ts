@@ -4,7 +4,7 @@
  * (a string, a name, an address…), whatever they are called, so a choice element such as
  * `Task.input.valueHumanName` or `Condition.onsetString` cannot slip past a list of names.
  */
-import { type SchemaNode, loadCleanFhirSchema, primitivePatternNames } from '../fhir/validation/schema';
+import { type SchemaNode, loadCleanFhirSchema, primitivePatternNames } from './schema';
 
 type TypeTable = Map<string, Map<string, string>>;
 
