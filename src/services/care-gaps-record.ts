@@ -110,8 +110,15 @@ export function emptyClientRecord(): ClientRecord {
   };
 }
 
+/**
+ * The assays behind each HIV conclusion, by the conclusion's id, as the caller sees them (the
+ * operation reads them with `assaysSeen`: own and consent-shared, the set the HIV care episode
+ * counts). A conclusion not in it counts the assays it cites among `resources`.
+ */
+export type AssaysByConclusion = ReadonlyMap<string, readonly Assay[]>;
+
 /** The client's record, from their Patient and the compartment resources visible to the caller. */
-export function clientRecord(patient: Patient, resources: readonly Resource[]): ClientRecord {
+export function clientRecord(patient: Patient, resources: readonly Resource[], assaysBehind: AssaysByConclusion = new Map()): ClientRecord {
   const rec: ClientRecord = {
     ...emptyClientRecord(),
     gender: patient.gender,
@@ -136,7 +143,8 @@ export function clientRecord(patient: Patient, resources: readonly Resource[]): 
       }
       // HIV.B7.DT decides what the assays mean, not the label on the conclusion: a "positive"
       // after a single reactive A1 is an unfinished strategy (next A2, HIV.B7.DT.02).
-      const support = conclusionSupport(result, members.map(assayOf).filter((a): a is Assay => !!a), at.slice(0, 10));
+      const assays = assaysBehind.get(o.id!) ?? members.map(assayOf).filter((a): a is Assay => !!a);
+      const support = conclusionSupport(result, assays, at.slice(0, 10));
       if (support.supported) rec.conclusions.push({ id: o.id!, date: at, result, rule: support.rule, retestDate: support.retestDate });
       else {
         unsupported.add(o.id!);

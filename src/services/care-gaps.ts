@@ -2,23 +2,31 @@
  * `GET|POST Patient/[id]/$care-gaps`: what is due or overdue for a client today, from their
  * stored record. Only what the caller may see counts: the Patient must be visible (else 404,
  * as for a read) and the record is gathered with the same visibility predicates every search
- * carries (src/policy/access.ts), so another organisation's data never shapes the answer.
+ * carries (src/policy/access.ts). The one exception is the assays behind an HIV conclusion: they
+ * are those the caller may see, its own and those another organisation shares by the client's
+ * consent (`assaysSeen`, the set the conclusion write rule and the HIV care episode count), so a
+ * testing strategy completed across two organisations is not asked for again. Nothing the
+ * consent does not grant shapes the answer, and the consents that did are audited.
  */
-import type { ParametersParameter, Patient, Resource } from '@medplum/fhirtypes';
+import type { Observation, ParametersParameter, Patient, Resource } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse } from '../fhir/context';
-import { principalOf } from '../fhir/context';
+import { principalOf, purposeOf } from '../fhir/context';
 import { invalid, issue, notFound } from '../fhir/outcome';
 import type { Operation } from '../fhir/operations';
 import { outputParameters, readInput } from '../fhir/parameters';
 import { assertAllowed, canSee, visibility } from '../policy/access';
 import { inPatientCompartment } from '../search/compartment';
 import type { SearchPlan } from '../search/plan';
-import { queryEntry } from '../audit/entries';
-import type { StoredVersion } from '../store/port';
+import { queryEntry, withConsents } from '../audit/entries';
+import type { StoreReader, StoredVersion } from '../store/port';
+import type { Principal } from '../auth/principal';
+import * as C from '../seed/codes';
 import { formatDate, parseDate, utcDay } from './decisions/dates';
 import { paramPath } from './decisions/result';
 import { asPost } from './query-input';
-import { clientRecord } from './care-gaps-record';
+import { type AssaysByConclusion, clientRecord } from './care-gaps-record';
+import { VOID_STATUSES, assaysSeen, has } from './hiv-conclusion';
+import type { Assay } from './decisions/hiv-testing-strategy';
 import { type Gap, careGaps } from './care-gaps-rules';
 
 const CANONICAL = 'https://linkcare.example.org/fhir/OperationDefinition';
@@ -81,6 +89,23 @@ async function visibleRecord(ctx: FhirContext, req: FhirRequest, patientId: stri
   return out;
 }
 
+/**
+ * The assays behind each HIV conclusion of the record, as the caller sees them (own and
+ * consent-shared, under the declared purpose of use), and the consents that opened any.
+ */
+async function conclusionAssays(store: StoreReader, principal: Principal, purpose: string | undefined, record: readonly StoredVersion[]): Promise<{ byConclusion: AssaysByConclusion; consents: string[] }> {
+  const byConclusion = new Map<string, Assay[]>();
+  const consents: string[] = [];
+  for (const v of record) {
+    const o = v.resource as Observation | undefined;
+    if (o?.resourceType !== 'Observation' || VOID_STATUSES.has(o.status) || !has(o.code, C.HIV_CONCLUSION)) continue;
+    const seen = await assaysSeen(store, o, principal, purpose);
+    byConclusion.set(v.id, seen.assays);
+    consents.push(...seen.consents);
+  }
+  return { byConclusion, consents };
+}
+
 function gapParameter(g: Gap): ParametersParameter {
   return {
     name: 'gap',
@@ -100,14 +125,16 @@ function gapParameter(g: Gap): ParametersParameter {
 async function careGapsHandler(ctx: FhirContext, req: FhirRequest, id: string): Promise<FhirResponse> {
   const principal = principalOf(req);
   assertAllowed(principal, 'Patient', 'r');
+  const purpose = purposeOf(req);
   const input = readInput<{ asOf?: string }>(asPost(req, CARE_GAPS), 'care-gaps');
   const asOf = input.asOf ?? formatDate(utcDay(Date.now()));
   if (parseDate(asOf) === undefined) throw invalid([issue('invalid', `asOf "${asOf}" is not a calendar date`, paramPath('asOf'))], 400);
   const p = await ctx.store.read('Patient', id);
   if (!p || p.deleted || !(await canSee(principal, p, ctx.store))) throw notFound(`Patient/${id} not found`);
   const record = await visibleRecord(ctx, req, id);
-  req.audit.add(queryEntry('$care-gaps', RECORD_TYPES, [p, ...record]));
-  const gaps = careGaps(clientRecord(p.resource as Patient, record.map((v) => v.resource as Resource)), asOf);
+  const assays = await conclusionAssays(ctx.store, principal, purpose, record);
+  req.audit.add(withConsents(queryEntry('$care-gaps', RECORD_TYPES, [p, ...record]), assays.consents));
+  const gaps = careGaps(clientRecord(p.resource as Patient, record.map((v) => v.resource as Resource), assays.byConclusion), asOf);
   return { status: 200, body: outputParameters(gaps.map(gapParameter)) };
 }
 

@@ -4,12 +4,12 @@
  * DAK reports HIV-positive only after A1+, A2+ and A3+ (HIV.B7.DT.08), so a "positive" after a
  * single reactive A1 is an unfinished strategy, not a diagnosis. Used by the care gaps (to follow
  * the assays, not the label), by the write rule of the hiv-test-conclusion profile (to refuse a
- * conclusion its assays contradict) and by the HIV care episode. Pure, except `assaysBehind`,
- * which reads the store.
+ * conclusion its assays contradict) and by the HIV care episode. Pure, except `assaysSeen` (and
+ * `assaysBehind` over it), which read the store.
  */
 import type { Observation } from '@medplum/fhirtypes';
 import type { Principal } from '../auth/principal';
-import { canSee } from '../policy/access';
+import { accessTo } from '../policy/access';
 import type { StoreReader } from '../store/port';
 import * as C from '../seed/codes';
 import { type Assay, type AssayStep, type HivConclusion, hivTestingStrategy } from './decisions/hiv-testing-strategy';
@@ -68,27 +68,45 @@ export function memberIds(o: Observation): string[] {
 /** Records that were a mistake or withdrawn: no assay, no conclusion. */
 export const VOID_STATUSES: ReadonlySet<string> = new Set(['entered-in-error', 'cancelled']);
 
+/** The assays behind a conclusion as one viewer sees them, and the consents that opened any held elsewhere. */
+export interface AssaysSeen {
+  assays: Assay[];
+  /** Ids of the Consents that let the viewer see an assay another organisation holds (for the audit). */
+  consents: string[];
+}
+
 /**
  * The assays a conclusion rests on, as `viewer` sees them: those it cites (derivedFrom,
  * hasMember) that are current, not void, about the same client, and visible to the viewer under
  * the access policy: its organisation's own and those another organisation shares by the
  * client's consent (a client tested A1 at a community site and A2, A3 at a clinic). The
- * conclusion write rule and the HIV care episode both read the assays through this one function,
- * so they cannot count different sets again (they once did: the episode counted only its own
- * organisation's, and a strategy completed across two organisations diagnosed nobody).
+ * conclusion write rule, the HIV care episode and the care gaps all read the assays through this
+ * one function, so they cannot count different sets again (they once did: the episode, and later
+ * the care gaps, counted only their own organisation's, and a strategy completed across two
+ * organisations diagnosed nobody). `purpose` is the caller's declared purpose of use, decided as
+ * a read decides it (TREAT when absent).
  */
-export async function assaysBehind(reader: StoreReader, o: Observation, viewer: Principal): Promise<Assay[]> {
+export async function assaysSeen(reader: StoreReader, o: Observation, viewer: Principal, purpose?: string): Promise<AssaysSeen> {
   const patient = /^Patient\/([^/]+)$/.exec(o.subject?.reference ?? '')?.[1];
-  const assays: Assay[] = [];
-  if (!patient) return assays;
+  const seen: AssaysSeen = { assays: [], consents: [] };
+  if (!patient) return seen;
   for (const id of memberIds(o)) {
     const v = await reader.read('Observation', id);
     const assay = v?.resource as Observation | undefined;
     if (!v || v.deleted || !assay || VOID_STATUSES.has(assay.status) || v.patient !== patient) continue;
     const a = assayOf(assay);
-    if (a && (await canSee(viewer, v, reader))) assays.push(a);
+    if (!a) continue;
+    const access = await accessTo(viewer, v, reader, purpose);
+    if (!access.visible) continue;
+    seen.assays.push(a);
+    if (access.consentId) seen.consents.push(access.consentId);
   }
-  return assays;
+  return seen;
+}
+
+/** The assays behind a conclusion that `viewer` may see (`assaysSeen`, without the consents). */
+export async function assaysBehind(reader: StoreReader, o: Observation, viewer: Principal): Promise<Assay[]> {
+  return (await assaysSeen(reader, o, viewer)).assays;
 }
 
 const describe = (assays: readonly Assay[]): string => assays.map((a) => `${a.step} ${a.result}`).join(', ');

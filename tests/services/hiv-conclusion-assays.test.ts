@@ -1,13 +1,13 @@
 /**
  * The assays an HIV conclusion rests on (DAK HIV.B7.DT.08: HIV-positive only after A1+, A2+, A3+)
- * are one set for the conclusion write rule and the HIV care episode: the organisation's own and
- * those another organisation shares by the client's consent (src/services/hiv-conclusion.ts
- * assaysBehind). And an assay written or corrected after its conclusion re-derives the episode.
- * Over HTTP.
+ * are one set for the conclusion write rule, the HIV care episode and `$care-gaps`: the
+ * organisation's own and those another organisation shares by the client's consent
+ * (src/services/hiv-conclusion.ts assaysSeen), and nothing a consent does not grant. And an assay
+ * written or corrected after its conclusion re-derives the episode. Over HTTP.
  */
-import type { Bundle, EpisodeOfCare, Parameters } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, Consent, EpisodeOfCare, Parameters } from '@medplum/fhirtypes';
 import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
-import { createdBy, privacyConsent, recipient } from '../helpers/consent';
+import { TREAT, allButHivConsent, createdBy, privacyConsent, recipient } from '../helpers/consent';
 import { example } from '../profiles/helpers';
 
 type Json = Record<string, any>;
@@ -68,10 +68,20 @@ async function episodes(org: string, patient: string): Promise<EpisodeOfCare[]> 
   return ((res.body as Bundle).entry ?? []).map((e) => e.resource as EpisodeOfCare);
 }
 
-async function gapCodes(org: string, patient: string): Promise<string[]> {
-  const res = await clinicianOf(org).get(`/fhir/Patient/${patient}/$care-gaps?asOf=2025-03-31`);
+/** The answer of `$care-gaps` for a clinician of `org`, declaring `purpose` when given. */
+async function careGapsOf(org: string, patient: string, purpose?: string): Promise<Parameters> {
+  const req = clinicianOf(org).get(`/fhir/Patient/${patient}/$care-gaps?asOf=2025-03-31`);
+  const res = await (purpose ? req.set('X-Purpose-Of-Use', purpose) : req);
   expect(res.status).toBe(200);
-  return ((res.body as Parameters).parameter ?? []).map((p) => p.part!.find((x) => x.name === 'code')!.valueCode!);
+  return res.body as Parameters;
+}
+
+/** Each gap of an answer as { code, rule, dueDate, … }. */
+const gapsIn = (answer: Parameters): Json[] =>
+  (answer.parameter ?? []).map((p) => Object.fromEntries(p.part!.map((x) => [x.name, x.valueCode ?? x.valueString ?? x.valueDate ?? x.valueReference?.reference])));
+
+async function gapCodes(org: string, patient: string): Promise<string[]> {
+  return gapsIn(await careGapsOf(org, patient)).map((g) => g.code);
 }
 
 /** The clinic writes a positive conclusion on A1 written at `a1At` and A2, A3 at the other organisation; returns A1 and the answer status. */
@@ -133,4 +143,70 @@ test('an assay written after its conclusion (later in one transaction) re-derive
   expect(res.status).toBe(200);
   expect(await episodes(CLINIC, patient)).toEqual([]);
   expect(await gapCodes(CLINIC, patient)).not.toContain('art-start');
+});
+
+test.each([
+  ['A1 at the community site, A2 and A3 at the clinic', COMMUNITY],
+  ['A1 at the clinic, A2 and A3 shared by the community site', CLINIC],
+])('$care-gaps for the clinic counts the assays the episode counts (%s): with the consent it does not ask to complete the strategy', async (_name, a1At) => {
+  const patient = await client(true);
+  expect((await acrossOrganisations(patient, a1At)).conclusion).toBe(201);
+  expect(await episodes(CLINIC, patient)).toHaveLength(1);
+  const gaps = gapsIn(await careGapsOf(CLINIC, patient));
+  const codes = gaps.map((g) => g.code);
+  expect(codes).not.toContain('hiv-testing-incomplete');
+  expect(codes).not.toContain('hiv-test');
+  // Diagnosed on A1+, A2+, A3+ (HIV.B7.DT.08), as the episode says: link to care.
+  expect(gaps.find((g) => g.code === 'art-start')).toMatchObject({ dueDate: DAY, rule: 'SWIT5.3' });
+  // The consent that opened the other organisation's assays is named in the audit trail of the call.
+  const consent = ((await clinicianOf(COMMUNITY).get(`/fhir/Consent?patient=Patient/${patient}`)).body as Bundle).entry![0]!.resource as Consent;
+  const audit = ((await t.as(['auditor'], CLINIC).get('/fhir/AuditEvent?_count=500')).body as Bundle).entry!.map((e) => e.resource as AuditEvent);
+  const call = audit.find((e) => e.subtype?.some((c) => c.code?.includes('care-gaps')) && e.entity?.some((x) => x.what?.reference === `Consent/${consent.id}`));
+  expect(call).toBeDefined();
+});
+
+/** An unprofiled HIV-positive conclusion (the write rule does not check it) written by the clinic on A1 (`a1` at the community site) and its own A2+, A3+; returns A1's id. */
+async function unprofiledAcross(patient: string, a1: 'reactive' | 'non-reactive'): Promise<string> {
+  const a1Id = (await createdBy(clinicianOf(COMMUNITY), assayBody(patient, 'A1', a1))).id;
+  const refs = [a1Id, await reactive(CLINIC, patient, 'A2'), await reactive(CLINIC, patient, 'A3')].map((id) => `Observation/${id}`);
+  const conclusion = positive(patient, refs);
+  delete conclusion.meta;
+  await createdBy(clinicianOf(CLINIC), conclusion);
+  return a1Id;
+}
+
+test.each([
+  ['no consent', undefined],
+  ['a consent that withholds HIV information from the clinic', (patient: string) => allButHivConsent(patient, CLINIC)],
+  ['a consent for another organisation', (patient: string) => privacyConsent(patient, { type: 'permit', actor: [recipient('assays-elsewhere')] })],
+])('with %s the clinic counts only its own A2+, A3+: $care-gaps asks to complete the strategy, and nothing of the community site\'s A1 shows or shapes the answer', async (_name, consent) => {
+  const answers: Parameters[] = [];
+  for (const a1 of ['reactive', 'non-reactive'] as const) {
+    const patient = await client(false);
+    if (consent) await createdBy(clinicianOf(COMMUNITY), consent(patient));
+    const a1Id = await unprofiledAcross(patient, a1);
+    const answer = await careGapsOf(CLINIC, patient);
+    const gaps = gapsIn(answer);
+    // A2+, A3+ without A1 follow no row of the strategy: test again from A1 (HIV.B7.DT).
+    expect(gaps.find((g) => g.code === 'hiv-testing-incomplete')).toMatchObject({ rule: 'HIV.B7.DT', dueDate: DAY });
+    expect(gaps.map((g) => g.code)).not.toContain('art-start');
+    expect(JSON.stringify(answer)).not.toContain(a1Id);
+    expect(await episodes(CLINIC, patient)).toEqual([]);
+    answers.push(answer);
+  }
+  // Whether the hidden A1 was reactive or not makes no difference to the clinic's answer.
+  expect(answers[1]).toEqual(answers[0]);
+});
+
+test('a consent limited to treatment opens the shared A1 to $care-gaps only under that purpose of use', async () => {
+  const patient = await client(false);
+  await createdBy(clinicianOf(COMMUNITY), privacyConsent(patient, { type: 'permit', actor: [recipient(CLINIC)], purpose: [TREAT] }));
+  expect((await acrossOrganisations(patient, COMMUNITY)).conclusion).toBe(201);
+  const codes = async (purpose?: string) => gapsIn(await careGapsOf(CLINIC, patient, purpose)).map((g) => g.code);
+  expect(await codes()).toContain('art-start');
+  expect(await codes('TREAT')).toContain('art-start');
+  // Payment is not treatment: the community site's A1 is not the clinic's to count.
+  const payment = await codes('HPAYMT');
+  expect(payment).toContain('hiv-testing-incomplete');
+  expect(payment).not.toContain('art-start');
 });
