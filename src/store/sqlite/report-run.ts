@@ -5,7 +5,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { Cell, IndicatorQueries, PopulationQuery, ReportScope, StrataSpec } from '../../reporting/query';
-import { Evaluation, type Frag } from './report-sql';
+import { Evaluation } from './report-sql';
+import type { Frag } from './report-frag';
 
 /** Timings of the statements of the last evaluation, ms of wall and of CPU time (for bench/reporting.ts). */
 export const lastPhases: { name: string; ms: number; cpuMs: number }[] = [];

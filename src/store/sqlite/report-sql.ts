@@ -3,7 +3,8 @@
  * per request, inside one read transaction (so every indicator of a report sees the same data).
  * Small facts are joins on temporary tables keyed by rid or client id, each filled by one range
  * scan of a covering (param, …, rid) index; the records that are events are visited in rid order
- * (one forward sweep of the resources table and of the (rid, param) date index per source):
+ * (one forward sweep of the resources table and of the (rid, param) date index per resource type
+ * where the sources allow it; report-events.ts):
  *
  * 1. per-resource facts: the class rank of each Encounter and the Encounter each record refers to
  *    (setting), the key population rank of each record, birth date and gender;
@@ -23,62 +24,17 @@
  * docs/reporting.md ("Performance") has the measurements.
  */
 import {
-  type Code,
-  type CodeSource,
   type Condition,
   type EventKind,
-  type EventSource,
-  EXCLUDED_STATUSES,
-  type JsonValue,
   type PopulationQuery,
   type ReportScope,
   type StrataSpec,
   type Window,
 } from '../../reporting/query';
 import { addDays, dayStart, monthsBefore } from '../../reporting/period';
+import { type Frag, type Step, frag, join, lit, not, rankedRids, ridsWith } from './report-frag';
+import { type KindUse, eventSteps } from './report-events';
 
-/** A SQL fragment and its positional arguments. */
-export interface Frag {
-  sql: string;
-  args: unknown[];
-}
-
-const frag = (sql: string, ...args: unknown[]): Frag => ({ sql, args });
-
-function join(parts: Frag[], sep: string): Frag {
-  return { sql: parts.map((p) => p.sql).join(sep), args: parts.flatMap((p) => p.args) };
-}
-
-/**
- * Rows (rid, rk) of the index rows of a token parameter carrying each value's codes, `rk` being the
- * value's index: one exact range of the covering (param, code, system, rid) index per code (an OR
- * of codes would scan the whole parameter).
- */
-function rankedRids(param: string, values: readonly { codes: readonly Code[] }[]): Frag {
-  const parts = values.flatMap((v, i) =>
-    v.codes.map((c) =>
-      c.system === undefined
-        ? frag(`SELECT rid, ${i} AS rk FROM idx_token WHERE param = ? AND code = ?`, param, c.code)
-        : frag(`SELECT rid, ${i} AS rk FROM idx_token WHERE param = ? AND code = ? AND system = ?`, param, c.code, c.system),
-    ),
-  );
-  return parts.length ? join(parts, ' UNION ALL ') : frag('SELECT NULL AS rid, NULL AS rk WHERE 0');
-}
-
-/** The rids of the resources whose `param` carries one of the codes (duplicates possible). */
-const ridsWith = (param: string, codes: readonly Code[]): Frag => {
-  const u = rankedRids(param, [{ codes }]);
-  return frag(`SELECT rid FROM (${u.sql})`, ...u.args);
-};
-
-const not = (f: Frag): Frag => frag(`NOT (${f.sql})`, ...f.args);
-
-/** The resource `r`'s JSON element holds the value (json_type tells JSON true/false from 1/0). */
-const jsonValue = (src: JsonValue): Frag =>
-  frag('EXISTS (SELECT 1 FROM versions v WHERE v.seq = r.seq AND json_type(v.content, ?) = ?)', src.json, src.equals ? 'true' : 'false');
-
-/** SQL string literal. */
-const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** The label of a rank (an expression), else 'unknown'. */
 function label(rank: string, values: readonly { value: string }[]): string {
@@ -91,21 +47,9 @@ const AGE_BAND_SQL = `CASE WHEN age IS NULL THEN 'unknown' WHEN age < 1 THEN '<1
   WHEN age < 40 THEN '35-39' WHEN age < 45 THEN '40-44' WHEN age < 50 THEN '45-49' WHEN age < 55 THEN '50-54' WHEN age < 60 THEN '55-59'
   WHEN age < 65 THEN '60-64' ELSE '65+' END`;
 
-/** How one kind of event is used: its number in `rpt_ev`, and whether events before the period matter. */
-interface KindUse {
-  n: number;
-  history: boolean;
-}
-
 /** The anchor choice of a population: one pick table serves every population with the same key. */
 const pickKey = (q: PopulationQuery, kind: number): string =>
   JSON.stringify([kind, q.anchorWindow, q.unit === 'event' ? 'every' : (q.pick ?? 'first')]);
-
-/** A named statement of an evaluation (names are for bench/reporting.ts). */
-interface Step {
-  name: string;
-  sql: Frag;
-}
 
 /** The statements of one evaluation (one scope, one strata spec, any number of populations). */
 export class Evaluation {
@@ -113,6 +57,7 @@ export class Evaluation {
   private readonly endExcl: string;
   readonly kinds = new Map<EventKind, KindUse>();
   readonly picks = new Map<string, { n: number; query: PopulationQuery }>();
+  private readonly events: ReturnType<typeof eventSteps>;
 
   constructor(
     private readonly scope: ReportScope,
@@ -128,6 +73,7 @@ export class Evaluation {
       const key = pickKey(q, this.kinds.get(q.anchor)!.n);
       if (!this.picks.has(key)) this.picks.set(key, { n: this.picks.size, query: q });
     }
+    this.events = eventSteps({ scope, start: this.start, endExcl: this.endExcl, keyPopulation: spec.keyPopulation.event }, this.kinds);
   }
 
   /** Only windows within the period let a kind drop its earlier events. */
@@ -147,7 +93,8 @@ export class Evaluation {
   /** The temporary tables this evaluation creates. */
   tables(): string[] {
     const picks = [...this.picks.values()].map(({ n }) => `rpt_pick_${n}`);
-    return ['rpt_ev', 'rpt_client', 'rpt_kp', 'rpt_org', ...this.ridTables(), ...picks];
+    const rids = Array.from({ length: this.events.ridTables }, (_, n) => `rpt_k_${n}`);
+    return ['rpt_ev', 'rpt_client', 'rpt_kp', 'rpt_org', ...this.ridTables(), ...rids, ...picks];
   }
 
   /** The tables of per-resource facts: rid → a value. */
@@ -175,7 +122,7 @@ export class Evaluation {
       const u = rankedRids(`${src.type}.${kp.valueParam}`, kp.types);
       steps.push({ name: `key population values ${src.type}`, sql: frag(`INSERT OR IGNORE INTO temp.rpt_kprank SELECT rid, MIN(rk) FROM (${u.sql}) GROUP BY rid`, ...u.args) });
     }
-    for (const [kind, use] of this.kinds) for (const src of kind.sources) steps.push({ name: `events ${kind.id} ${src.type}`, sql: this.eventInsert(src, use) });
+    steps.push(...this.events.steps);
     steps.push(...this.settingSteps(), ...this.clientSteps(), ...this.orgSteps());
     for (const { n, query } of this.picks.values()) steps.push({ name: `pick ${n} ${query.anchor.id}`, sql: this.pickCreate(n, query) });
     return steps;
@@ -193,87 +140,6 @@ export class Evaluation {
     // A course starting on day D (its first day) ends on D + n − 1: D ≤ end − (n − 1), i.e. D < end − (n − 2) days.
     if ('courseDays' in w) return frag(`${x} >= ? AND ${x} < ?`, this.start, dayStart(addDays(this.scope.periodEnd, 2 - w.courseDays)));
     return frag(`${x} < ?`, dayStart(addDays(monthsBefore(this.scope.periodEnd, w.monthsBeforeEnd), 1)));
-  }
-
-  /**
-   * The rids carrying one of the codes, as a set (`+rid IN`: a filter on the code index's rids,
-   * never a probe of that index per member of the set), or the resource `r`'s JSON (no parameter).
-   */
-  private codeMatch(type: string, src: CodeSource): Frag {
-    if ('param' in src) {
-      const set = ridsWith(`${type}.${src.param}`, src.codes);
-      return frag(`+rid IN (${set.sql})`, ...set.args);
-    }
-    // `[*]` steps into each member of an array: one json_each per step, the last one over the Codings.
-    const steps = src.json.split('[*]').map((p, i) => (i ? `$${p}` : p));
-    const each = steps.map((_, i) => (i ? `json_each(j${i - 1}.value, ?) j${i}` : 'json_each(v.content, ?) j0')).join(', ');
-    const j = `j${steps.length - 1}`;
-    const m = join(src.codes.map((c) => frag(`(json_extract(${j}.value, '$.code') = ? AND json_extract(${j}.value, '$.system') = ?)`, c.code, c.system ?? null)), ' OR ');
-    return frag(`EXISTS (SELECT 1 FROM versions v, ${each} WHERE v.seq = r.seq AND (${m.sql || '0'}))`, ...steps, ...m.args);
-  }
-
-  /**
-   * Inserts the events of one source into `rpt_ev`: current, about a client, in scope, with the
-   * code (driven by the (param, code) index, in rid order, when the code is indexed), the further
-   * conditions and no excluded status; dated before the period end (and, unless history matters,
-   * not before its start).
-   */
-  private eventInsert(src: EventSource, use: KindUse): Frag {
-    const where: Frag[] = [frag('r.type = ? AND r.deleted = 0 AND r.patient IS NOT NULL', src.type)];
-    if (this.scope.custodian !== undefined) where.push(frag('r.custodian = ?', this.scope.custodian));
-    // Conditions on indexed codes (further or excluding codes, excluded statuses) are sets of rids, checked
-    // before a record is looked up: most of a positive-results kind's records are dropped without a read.
-    const byRid: Frag[] = [];
-    const add = (f: Frag, indexed: boolean): void => void (indexed ? byRid : where).push(f);
-    if (src.code && !('param' in src.code)) where.push(this.codeMatch(src.type, src.code));
-    for (const a of src.also ?? []) add('equals' in a ? jsonValue(a) : this.codeMatch(src.type, a), 'param' in a);
-    for (const u of src.unless ?? []) add(not(this.codeMatch(src.type, u)), 'param' in u);
-    const excluded = src.excludeStatus ?? EXCLUDED_STATUSES;
-    if (excluded.length) byRid.push(frag(`+rid NOT IN (SELECT s.rid FROM idx_token s WHERE s.param = ? AND s.code IN (${excluded.map(() => '?').join(', ')}))`, `${src.type}.status`, ...excluded));
-    // The records are visited in rid order, so the resources table and the date index are each read
-    // in one forward sweep: from the code index when the code is indexed, else every record of the type.
-    const set = src.code && 'param' in src.code ? ridsWith(`${src.type}.${src.code.param}`, src.code.codes) : frag('SELECT rid FROM resources WHERE type = ?', src.type);
-    const ridWhere = byRid.length ? join(byRid, ' AND ') : frag('1');
-    const from = frag(`(SELECT DISTINCT rid FROM (${set.sql}) WHERE ${ridWhere.sql} ORDER BY rid) k CROSS JOIN resources r ON r.rid = k.rid`, ...set.args, ...ridWhere.args);
-    const w = join(where, ' AND ');
-    const kp = this.spec.keyPopulation.event.sources.includes(src);
-    const val = kp ? 'kv.v' : 'NULL';
-    const kpJoin = kp ? ' LEFT JOIN temp.rpt_kprank kv ON kv.rid = x.rid' : '';
-    const lower = use.history ? frag('') : frag(' AND x.at >= ?', this.start);
-    // In key order, so the rows are appended to the kind's range of rpt_ev rather than scattered in it.
-    // OR IGNORE: a record matching two sources of one kind is one event.
-    const insert = `INSERT OR IGNORE INTO temp.rpt_ev (kind, pid, at, rid, org, type, val) SELECT ?, x.pid, x.at, x.rid, x.org, x.type, ${val} FROM x${kpJoin}
-      WHERE x.at < ?${lower.sql} ORDER BY x.pid, x.at, x.rid`;
-    const cols = 'r.rid AS rid, r.patient AS pid, r.custodian AS org, r.type AS type';
-    if ('param' in src.date) {
-      // The lowest bound of the record's date before the period end (a record with none counts in no
-      // window), probed by (rid, param) in rid order: only the records that are events are dated.
-      // Named index: left alone, the planner prefers the covering (param, low, high, rid) index and
-      // scans the whole parameter for every record.
-      return frag(
-        `WITH x AS (SELECT ${cols}, MIN(d.low) AS at FROM ${from.sql} CROSS JOIN idx_date d INDEXED BY idx_date_rid ON d.rid = r.rid AND d.param = ? AND d.low < ?
-          WHERE ${w.sql} GROUP BY r.rid) ${insert}`,
-        ...from.args,
-        `${src.type}.${src.date.param}`,
-        this.endExcl,
-        ...w.args,
-        use.n,
-        this.endExcl,
-        ...lower.args,
-      );
-    }
-    // A JSON date (day precision), read once per record (MATERIALIZED), not once per reference.
-    const paths = src.date.json.map(() => 'json_extract(v.content, ?)');
-    const expr = paths.length > 1 ? `COALESCE(${paths.join(', ')})` : paths[0]!;
-    return frag(
-      `WITH x AS MATERIALIZED (SELECT ${cols}, (SELECT substr(${expr}, 1, 10) || 'T00:00:00.000Z' FROM versions v WHERE v.seq = r.seq) AS at FROM ${from.sql} WHERE ${w.sql}) ${insert}`,
-      ...src.date.json,
-      ...from.args,
-      ...w.args,
-      use.n,
-      this.endExcl,
-      ...lower.args,
-    );
   }
 
   /** The class rank of every Encounter, and the Encounter each record of an anchor's type refers to. */
