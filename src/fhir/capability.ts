@@ -3,9 +3,11 @@
  * same tables the router and the search parser use, so it cannot drift from what the code does.
  */
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
-import type { FhirContext } from './context';
+import { type FhirContext, type FhirRequest, type FhirResponse, queryValues } from './context';
+import { badRequest } from './outcome';
 import { SUPPORTED_TYPES, isReadOnlyType } from './resource-types';
 import { CONFORMANCE_SEARCH, isConformanceType } from './interactions/conformance';
+import { type ServerIdentity, terminologyCapabilities } from './terminology-capabilities';
 
 type Interaction = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
 
@@ -13,6 +15,14 @@ const READ_INTERACTIONS: Interaction[] = ['read', 'vread', 'history-instance', '
 const WRITE_INTERACTIONS: Interaction[] = ['create', 'update', 'patch', 'delete'];
 
 const SOFTWARE_VERSION = '0.1.0';
+
+/** The software and the implementation, as both capability statements name them. */
+function identity(ctx: FhirContext): ServerIdentity {
+  return {
+    software: { name: 'linkcare', version: SOFTWARE_VERSION },
+    implementation: { description: 'linkcare FHIR R4 server', url: ctx.config.baseUrl },
+  };
+}
 
 /** SearchParameter and OperationDefinition come from the code: read and a small search only. */
 function conformanceEntry(type: string): CapabilityStatementRestResource {
@@ -52,8 +62,7 @@ export function capabilityStatement(ctx: FhirContext): CapabilityStatement {
     status: 'active',
     date: new Date().toISOString(),
     kind: 'instance',
-    software: { name: 'linkcare', version: SOFTWARE_VERSION },
-    implementation: { description: 'linkcare FHIR R4 server', url: ctx.config.baseUrl },
+    ...identity(ctx),
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'application/json'],
     patchFormat: ['application/json-patch+json'],
@@ -74,4 +83,32 @@ export function capabilityStatement(ctx: FhirContext): CapabilityStatement {
       },
     ],
   };
+}
+
+/** The values of `mode` on [base]/metadata (http://hl7.org/fhir/R4/http.html#capabilities). */
+const MODES = ['full', 'normative', 'terminology'] as const;
+type Mode = (typeof MODES)[number];
+
+/** The `mode` asked for (`full` when absent); an unknown or repeated value is a 400 naming it. */
+function modeOf(req: FhirRequest): Mode {
+  const given = queryValues(req.query, 'mode');
+  if (given.length > 1) throw badRequest('Give mode at most once', 'mode');
+  const mode = given[0] ?? 'full';
+  if (!(MODES as readonly string[]).includes(mode)) {
+    throw badRequest(`Unknown mode "${mode}": use ${MODES.join(', ')} (http://hl7.org/fhir/R4/http.html#capabilities)`, 'mode');
+  }
+  return mode as Mode;
+}
+
+/**
+ * GET [base]/metadata: the CapabilityStatement, or with `mode=terminology` the TerminologyCapabilities.
+ * `mode=normative` also answers the whole CapabilityStatement: the resource itself is normative in
+ * R4, and trimming the entries of trial-use resource types and operations would need a maturity
+ * table of every type this server does not keep, so the answer is a superset of the normative part.
+ * Other parameters (e.g. `_format`) are ignored here, as they always were.
+ */
+export async function metadata(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
+  const mode = modeOf(req);
+  if (mode === 'terminology') return { status: 200, body: await terminologyCapabilities(ctx, identity(ctx)) };
+  return { status: 200, body: capabilityStatement(ctx) };
 }

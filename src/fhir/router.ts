@@ -9,7 +9,7 @@ import { history, read, vread } from './interactions/read';
 import { compartmentSearch, search, systemSearch } from './interactions/search';
 import { conditionalDelete, conditionalUpdate, create, patch, remove, update } from './interactions/rest';
 import { isConformanceType, readConformance, searchConformance } from './interactions/conformance';
-import { capabilityStatement } from './capability';
+import { metadata } from './capability';
 import { processBundle } from './bundle/process';
 import type { OperationTarget } from './operations';
 
@@ -51,7 +51,7 @@ export async function route(ctx: FhirContext, req: FhirRequest): Promise<FhirRes
     methodNotAllowed(req, [...READ, 'POST']);
   }
   if (a === 'metadata' && b === undefined) {
-    if (get) return { status: 200, body: capabilityStatement(ctx) };
+    if (get) return metadata(ctx, req);
     methodNotAllowed(req, READ);
   }
   if (a === '_history' && b === undefined) {
