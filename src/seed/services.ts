@@ -137,6 +137,28 @@ function supply(b: ClientBuilder, org: string, day: number, item: keyof typeof C
   }, org);
 }
 
+/**
+ * The WHO recommended minimum maintenance dose of OST, mg a day: methadone ≥ 60, buprenorphine ≥ 8
+ * (DAK indicator HIV.IND.14 / PRV.14, ../shared/who-hiv-dak/C.Indicators_table/Indicator_definitions.tsv).
+ * The same thresholds as the numerator of HIV.IND.14 in src/reporting/indicators.ts, which has no
+ * exported constant; tests/seed/ost-doses.test.ts checks the two agree.
+ */
+export const OST_MIN_DOSE_MG = { methadone: 60, buprenorphine: 8 } as const;
+
+/** The daily doses drawn, mg: the maintenance range at or above the minimum and, below it, the under-dosed. */
+export const OST_DOSES_MG = { methadone: [30, 40, 50, 60, 80, 100], buprenorphine: [2, 4, 6, 8, 12, 16] } as const;
+
+/** Share of OST prescriptions below the minimum dose, so HIV.IND.14's numerator is not everyone. */
+export const OST_BELOW_MINIMUM_SHARE = 0.25;
+
+/** Each dose of a medicine with its weight: the below-minimum share spread evenly below, the rest evenly at or above. */
+function doseWeights(medicine: keyof typeof OST_DOSES_MG): (readonly [number, number])[] {
+  const doses = OST_DOSES_MG[medicine];
+  const below = doses.filter((mg) => mg < OST_MIN_DOSE_MG[medicine]).length;
+  return doses.map((mg) => [mg, mg < OST_MIN_DOSE_MG[medicine] ? OST_BELOW_MINIMUM_SHARE / below : (1 - OST_BELOW_MINIMUM_SHARE) / (doses.length - below)] as const);
+}
+const OST_DOSE_WEIGHTS = { methadone: doseWeights('methadone'), buprenorphine: doseWeights('buprenorphine') };
+
 /** Harm reduction for people who inject (SWIT 5.5): needles without limit, naloxone, OST with 28-day take-home supplies and a coded daily dose in mg. */
 export function harmReduction(b: ClientBuilder, f: ClientFacts, start: number): void {
   if (!f.pwid) return;
@@ -148,7 +170,8 @@ export function harmReduction(b: ClientBuilder, f: ClientFacts, start: number): 
   if (f.home !== f.clinic) referral(b, { from: f.home, to: f.clinic, type: 'ost', day, status: 'completed' });
   for (let refill = b.rng.int(1, 3); refill > 0 && day <= b.asOf; refill--) {
     const last = refill === 1 || day + 28 * DAY_MS > b.asOf;
-    const mg = methadone ? b.rng.pick([60, 80, 100]) : b.rng.pick([8, 12, 16]);
+    // One draw per prescription, as before, so the rest of the client's stream is unchanged.
+    const mg = b.rng.weighted(OST_DOSE_WEIGHTS[methadone ? 'methadone' : 'buprenorphine']);
     const dose = { text: `${methadone ? 'Methadone' : 'Buprenorphine'} ${mg} mg daily`, mg, timesPerDay: 1 };
     prescription(b, f.clinic, day, methadone ? 'ost-methadone' : 'ost-buprenorphine', last && b.rng.chance(0.85) ? 'active' : 'completed', 28, dose);
     if (last) break;
