@@ -3,7 +3,7 @@
  * with its OperationDefinition, so the router, /fhir/OperationDefinition and the
  * CapabilityStatement are all driven by the same list.
  */
-import type { OperationDefinition } from '@medplum/fhirtypes';
+import type { OperationDefinition, OperationDefinitionParameter } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse } from './context';
 
 /** Where an operation was invoked: system, type or instance level. */
@@ -16,6 +16,11 @@ export interface Operation {
   definition: OperationDefinition & { code: string; id: string };
   /** GET is allowed only for operations that change nothing (`affectsState` false). */
   handler(ctx: FhirContext, req: FhirRequest, target: OperationTarget): Promise<FhirResponse>;
+}
+
+/** A single-valued input parameter for an OperationDefinition (`min` 1 makes it required). */
+export function inParameter(name: string, type: string, min: number, documentation: string): OperationDefinitionParameter {
+  return { name, use: 'in', min, max: '1', type, documentation };
 }
 
 export class OperationRegistry {

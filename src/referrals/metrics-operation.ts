@@ -6,7 +6,7 @@
 import type { ParametersParameter, Quantity, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse } from '../fhir/context';
 import { principalOf } from '../fhir/context';
-import type { Operation } from '../fhir/operations';
+import { type Operation, inParameter } from '../fhir/operations';
 import { unprocessable } from '../fhir/outcome';
 import { outputParameters, readInput } from '../fhir/parameters';
 import { assertAllowed, visibility } from '../policy/access';
@@ -24,7 +24,6 @@ interface MetricsIn {
 }
 
 const CANONICAL = 'https://linkcare.example.org/fhir/OperationDefinition';
-const inp = (name: string, type: string, min: number, documentation: string) => ({ name, use: 'in' as const, min, max: '1', type, documentation });
 const out = (name: string, type: string, min: number, max: string, documentation: string) => ({ name, use: 'out' as const, min, max, type, documentation });
 const COUNTS = (what: string) => [
   out('total', 'integer', 1, '1', `Referrals ${what}`),
@@ -50,9 +49,9 @@ export const REFERRAL_METRICS: Operation['definition'] = {
   affectsState: false,
   description: 'Counts by status, acceptance and completion rates, median times to acceptance and completion (from Task history), overdue count and the same by service type, over the referral Tasks authored in the period that the caller may see.',
   parameter: [
-    inp('periodStart', 'dateTime', 1, 'Start of the period (Task.authoredOn), inclusive'),
-    inp('periodEnd', 'dateTime', 1, 'End of the period (Task.authoredOn), inclusive: a date means to the end of that day'),
-    inp('organization', 'string', 0, 'Only referrals this Organization sent or received (id or Organization/id)'),
+    inParameter('periodStart', 'dateTime', 1, 'Start of the period (Task.authoredOn), inclusive'),
+    inParameter('periodEnd', 'dateTime', 1, 'End of the period (Task.authoredOn), inclusive: a date means to the end of that day'),
+    inParameter('organization', 'string', 0, 'Only referrals this Organization sent or received (id or Organization/id)'),
     ...COUNTS('authored in the period'),
     { name: 'status', use: 'out', min: 0, max: '*', documentation: 'Referrals per current status (statuses with none are left out)', part: [out('code', 'code', 1, '1', 'Task.status'), out('count', 'integer', 1, '1', 'How many')] },
     out('acceptanceRate', 'decimal', 0, '1', 'accepted / sent; absent when none was sent'),

@@ -6,7 +6,7 @@
 import type { FhirContext, FhirRequest, FhirResponse } from '../fhir/context';
 import { principalOf } from '../fhir/context';
 import { notFound, notImplemented } from '../fhir/outcome';
-import type { Operation } from '../fhir/operations';
+import { type Operation, inParameter } from '../fhir/operations';
 import { readInput } from '../fhir/parameters';
 import type { IndicatorQueries } from './query';
 import { audienceFor } from './audience';
@@ -15,8 +15,6 @@ import { indicatorById } from './indicators';
 import { type ReportRequest, assertPeriodFor, reportRequest } from './input';
 import { measureReportOf } from './measure-report';
 import { suppressionThreshold } from './settings';
-
-const inp = (name: string, type: string, min: number, documentation: string) => ({ name, use: 'in' as const, min, max: '1', type, documentation });
 
 const DEFINITION: Operation['definition'] = {
   resourceType: 'OperationDefinition',
@@ -34,11 +32,11 @@ const DEFINITION: Operation['definition'] = {
   affectsState: false,
   description: 'Summary MeasureReport of a linkcare indicator. Ministries (role reporting) get small-cell suppressed figures; staff get their own organisation\'s figures.',
   parameter: [
-    inp('periodStart', 'date', 1, 'First day of the period (inclusive, UTC)'),
-    inp('periodEnd', 'date', 1, 'Last day of the period (inclusive, UTC)'),
-    inp('reportType', 'code', 0, 'summary (the only type: individual reports would name a client)'),
-    inp('subject', 'string', 0, 'Organization/<id>: only data held by that organisation'),
-    inp('release', 'boolean', 0, 'Extract marked for release: suppress small cells whoever asks'),
+    inParameter('periodStart', 'date', 1, 'First day of the period (inclusive, UTC)'),
+    inParameter('periodEnd', 'date', 1, 'Last day of the period (inclusive, UTC)'),
+    inParameter('reportType', 'code', 0, 'summary (the only type: individual reports would name a client)'),
+    inParameter('subject', 'string', 0, 'Organization/<id>: only data held by that organisation'),
+    inParameter('release', 'boolean', 0, 'Extract marked for release: suppress small cells whoever asks'),
     { name: 'return', use: 'out', min: 1, max: '1', type: 'MeasureReport', documentation: 'The summary MeasureReport' },
   ],
 };

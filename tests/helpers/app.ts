@@ -54,18 +54,24 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Starts an app on a fresh in-memory SQLite store with a captured logger. */
-export function startTestApp(env: Record<string, string> = {}, store?: Store): TestApp {
-  const config = loadConfig({
+/** The test configuration (in-memory store, test secrets), with `env` overriding any of it. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: 'sqlite::memory:',
     BASE_URL: BASE,
     LOG_LEVEL: 'info',
     AUTH_JWT_SECRET: TEST_SECRET,
     PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
+    // Tests fire many requests from one address; the limiter has its own tests.
     RATE_LIMIT_PER_MINUTE: '1000000',
     ...env,
   });
+}
+
+/** Starts an app on a fresh in-memory SQLite store with a captured logger. */
+export function startTestApp(env: Record<string, string> = {}, store?: Store): TestApp {
+  const config = testConfig(env);
   const registry = testRegistry();
   const indexer = createIndexer(registry, BASE);
   const s = store ?? (testStoreKind() === 'mongodb' ? lazyMongoStore(indexer) : openSqliteStore(':memory:', { indexer }));

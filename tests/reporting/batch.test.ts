@@ -4,22 +4,20 @@
  * read connection as it found it.
  */
 import Database from 'better-sqlite3';
-import { type TestApp, startTestApp } from '../helpers/app';
+import type { TestApp } from '../helpers/app';
 import { INDICATORS } from '../../src/reporting/indicators';
 import { STRATA } from '../../src/reporting/codes';
 import { evaluateIndicator, evaluateIndicators } from '../../src/reporting/evaluate';
 import type { ReportScope } from '../../src/reporting/query';
 import { sqliteIndicatorQueries } from '../../src/store/sqlite/report-run';
 import { EXPECTED } from './expected';
-import { fixtureDatabase, loadFixture } from './load';
+import { fixtureDatabase, startFixtureApp } from './load';
 
 const YEAR: ReportScope = { periodStart: '2024-01-01', periodEnd: '2024-12-31' };
 let t: TestApp;
 
 beforeAll(async () => {
-  t = startTestApp();
-  await t.linkcare.ready;
-  await loadFixture(t.store, 'programme');
+  t = await startFixtureApp('programme');
 });
 afterAll(() => t.close());
 

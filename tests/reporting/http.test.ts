@@ -1,19 +1,17 @@
 /** $evaluate-measure, /reports/indicators and the Measures over HTTP, with the audience rules. */
 import type { Measure, MeasureReport, MeasureReportGroupPopulation } from '@medplum/fhirtypes';
-import { type TestApp, startTestApp } from '../helpers/app';
+import type { TestApp } from '../helpers/app';
 import { INDICATORS } from '../../src/reporting/indicators';
 import { seedMeasures } from '../../src/reporting/measures';
 import { DATA_ABSENT_REASON } from '../../src/reporting/measure-report';
 import { COLUMNS } from '../../src/reporting/csv';
-import { loadFixture } from './load';
+import { startFixtureApp } from './load';
 
 let t: TestApp;
 const Q = 'periodStart=2024-01-01&periodEnd=2024-12-31';
 
 beforeAll(async () => {
-  t = startTestApp();
-  await t.linkcare.ready;
-  await loadFixture(t.store, 'programme');
+  t = await startFixtureApp('programme');
 });
 afterAll(() => t.close());
 
@@ -109,10 +107,8 @@ describe('/reports/indicators', () => {
   });
 
   test('complementary suppression in the extract: the one cell that total minus the rest would give is masked too', async () => {
-    const t2 = startTestApp({ SUPPRESSION_THRESHOLD: '2' });
+    const t2 = await startFixtureApp('programme', { SUPPRESSION_THRESHOLD: '2' });
     try {
-      await t2.linkcare.ready;
-      await loadFixture(t2.store, 'programme');
       const res = await t2.as(['reporting'], 'ministry').get(`/reports/indicators?${Q}`).expect(200);
       const rows = (res.body.rows as Record<string, unknown>[]).filter((r) => r.indicator === 'HIV.IND.58');
       const cell = (s: string, v: string) => rows.find((r) => r.stratifier === s && r.stratum === v)!;

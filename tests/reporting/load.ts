@@ -1,4 +1,4 @@
-/** Loads fixtures/reporting/*.json (records with their custodian) straight into a store. */
+/** Loads fixtures/reporting/*.json (records with their custodian) straight into a store or a test app. */
 import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import type { Store } from '../../src/store/port';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { createIndexer } from '../../src/search/indexer';
 import { loadSearchRegistry } from '../../src/search/registry';
+import { type TestApp, startTestApp } from '../helpers/app';
 
 export interface FixtureRecord {
   custodian: string | null;
@@ -28,6 +29,19 @@ function patientOf(r: Record<string, unknown>): string | undefined {
 export async function loadFixture(store: Store, name: string): Promise<number> {
   const doc = JSON.parse(readFileSync(join(__dirname, '../../fixtures/reporting', `${name}.json`), 'utf8')) as { records: FixtureRecord[] };
   return loadRecords(store, doc.records);
+}
+
+/** A test app, once ready, with the named fixture loaded; closed again if the loading fails. */
+export async function startFixtureApp(name: string, env: Record<string, string> = {}): Promise<TestApp> {
+  const t = startTestApp(env);
+  try {
+    await t.linkcare.ready;
+    await loadFixture(t.store, name);
+    return t;
+  } catch (err) {
+    await t.close();
+    throw err;
+  }
 }
 
 /** Writes the records as they are (no write rules); Patients are enrolled at their custodian. */

@@ -5,7 +5,8 @@
  * instance, type or system history.
  */
 import type { BundleEntry, Consent } from '@medplum/fhirtypes';
-import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+import { FHIR_JSON } from '../helpers/app';
+import { twoClinics } from '../helpers/clinics';
 import { allButHivConsent, createdBy } from '../helpers/consent';
 
 const A = 'hist-clinic-a';
@@ -14,14 +15,7 @@ const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 /** Stands for the HIV disclosure of version 1: it must never reach B. */
 const MARK = 'disclosure-5f1c9e';
 
-let t: TestApp;
-const clinA = () => t.as(['clinician'], A);
-const clinB = () => t.as(['clinician'], B);
-
-beforeAll(() => {
-  t = startTestApp();
-});
-afterAll(() => t.close());
+const { clinA, clinB } = twoClinics(A, B);
 
 const post = createdBy;
 

@@ -7,7 +7,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BundleEntry, Consent, Observation, Resource } from '@medplum/fhirtypes';
-import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
+import { FHIR_JSON } from '../helpers/app';
+import { twoClinics } from '../helpers/clinics';
 import { allButHivConsent, createdBy } from '../helpers/consent';
 
 const A = 'label-clinic-a';
@@ -19,14 +20,7 @@ const EXAMPLES = join(ROOT, 'fixtures/examples');
 /** Profiles whose resources are HIV information (docs/data-model.md "HIV testing", "Linkage and ART", PrEP/PEP). */
 const HIV_PROFILES = ['hiv-test-assay', 'hiv-test-conclusion', 'hiv-test-declined', 'hiv-diagnosis', 'viral-load', 'art-prescription', 'art-statement', 'prep-prescription', 'pep-prescription', 'pep-completion'];
 
-let t: TestApp;
-const clinA = () => t.as(['clinician'], A);
-const clinB = () => t.as(['clinician'], B);
-
-beforeAll(() => {
-  t = startTestApp();
-});
-afterAll(() => t.close());
+const { clinA, clinB } = twoClinics(A, B);
 
 const post = createdBy;
 

@@ -5,20 +5,13 @@
  * afterwards, and a draft the client never consented to send.
  */
 import type { ServiceRequest, Task } from '@medplum/fhirtypes';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { twoClinics } from '../helpers/clinics';
 import { consentFor, create, created, put, referralTask, serviceRequest } from '../referrals/helpers';
 
 const A = 'ref-requester-a';
 const B = 'ref-attacker-b';
 
-let t: TestApp;
-const clinA = () => t.as(['clinician'], A);
-const clinB = () => t.as(['clinician'], B);
-
-beforeAll(() => {
-  t = startTestApp();
-});
-afterAll(() => t.close());
+const { clinA, clinB } = twoClinics(A, B);
 
 /** A client of A with a referral ServiceRequest held by A (and nothing shared with B). */
 async function clientOfA(service = 'art-initiation'): Promise<{ patient: string; sr: string }> {

@@ -7,7 +7,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import request from 'supertest';
-import { loadConfig } from '../../src/config';
 import { type Linkcare, createLinkcare } from '../../src/app';
 import { MODULES } from '../../src/modules';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
@@ -17,7 +16,7 @@ import { createIndexer } from '../../src/search/indexer';
 import type { Role } from '../../src/auth/principal';
 import { createSubscriptionsModule } from '../../src/subscriptions/module';
 import type { SubscriptionOptions } from '../../src/subscriptions/options';
-import { BASE, FHIR_JSON, TEST_PSEUDONYM_KEY, TEST_SECRET, bearer, testRegistry } from '../helpers/app';
+import { BASE, FHIR_JSON, bearer, testConfig, testRegistry } from '../helpers/app';
 
 export const FAST: Partial<SubscriptionOptions> = { pollMs: 25, backoffBaseMs: 50, backoffCapMs: 200, timeoutMs: 1000, leaseMs: 20_000, maxAttempts: 4 };
 
@@ -41,16 +40,7 @@ export function openStore(file = ':memory:'): Store {
 export function startSubApp(
   opts: { store?: Store; options?: Partial<SubscriptionOptions>; workers?: boolean; production?: boolean; env?: Record<string, string> } = {},
 ): SubApp {
-  const config = loadConfig({
-    NODE_ENV: opts.production ? 'production' : 'test',
-    DATABASE_URL: 'sqlite::memory:',
-    BASE_URL: BASE,
-    LOG_LEVEL: 'info',
-    AUTH_JWT_SECRET: TEST_SECRET,
-    PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    ...opts.env,
-  });
+  const config = testConfig({ NODE_ENV: opts.production ? 'production' : 'test', ...opts.env });
   const store = opts.store ?? openStore();
   const logs: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });

@@ -3,11 +3,12 @@
  * from memory: they come from the code, so they cannot drift from it and need no storage.
  * Read and a small search (_id, url, code, base, type, name; paged, with _summary and _elements).
  */
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { BundleEntry, Resource } from '@medplum/fhirtypes';
 import { type FhirContext, type FhirRequest, type FhirResponse, type QueryPairs, principalOf } from '../context';
-import { badRequest, ignoredParameters, notFound } from '../outcome';
+import { badRequest, notFound } from '../outcome';
 import { applyShape, readShape } from '../present';
 import { pageLinks } from '../links';
+import { searchset } from './search';
 import { strictHandling } from '../respond';
 import { assertAllowed } from '../../policy/access';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../search/parse';
@@ -88,20 +89,8 @@ export function searchConformance(ctx: FhirContext, req: FhirRequest, type: stri
     resource: applyShape(r as unknown as Resource, shape),
     search: { mode: 'match' },
   }));
-  if (ignored.length) {
-    entry.push({
-      resource: ignoredParameters(ignored),
-      search: { mode: 'outcome' },
-    });
-  }
-  const bundle: Bundle = {
-    resourceType: 'Bundle',
-    type: 'searchset',
-    total: all.length,
-    link: pageLinks(`${base}/${type}`, used, more ? String(offset + count) : undefined, { cursor: offset ? String(offset) : undefined, count }),
-    ...(entry.length ? { entry } : {}),
-  };
-  return { status: 200, body: bundle };
+  const link = pageLinks(`${base}/${type}`, used, more ? String(offset + count) : undefined, { cursor: offset ? String(offset) : undefined, count });
+  return { status: 200, body: searchset(entry, ignored, link, all.length) };
 }
 
 /** Whether a parameter query for `type` would be served from memory. */

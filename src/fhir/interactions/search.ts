@@ -3,7 +3,7 @@
  * search, and Patient/$everything. Each parses once into a plan, runs it, and wraps the page in
  * a searchset Bundle.
  */
-import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, BundleLink } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse, QueryPairs } from '../context';
 import { principalOf, purposeOf, queryValues } from '../context';
 import { accessTo, allows, assertAllowed, consentFor, readableTypes, requestVisibility } from '../../policy/access';
@@ -49,20 +49,25 @@ async function searchBundle(ctx: FhirContext, req: FhirRequest, scope: SearchSco
   for (const v of result.included) {
     entry.push({ fullUrl: `${base}/${v.type}/${v.id}`, resource: applyShape(v.resource!, shape), search: { mode: 'include' } });
   }
-  if (ignored.length) {
-    entry.push({
-      resource: ignoredParameters(ignored),
-      search: { mode: 'outcome' },
-    });
-  }
-  const bundle: Bundle = {
+  const link = pageLinks(`${base}/${scope.path}`, used, result.nextCursor, { cursor: plan.cursor, count: plan.count });
+  return { status: 200, body: searchset(entry, ignored, link, result.total) };
+}
+
+/**
+ * A searchset Bundle of `entry` and, when parameters were ignored, the OperationOutcome entry that
+ * tells the client so (http://hl7.org/fhir/R4/search.html#errors).
+ */
+export function searchset(entry: BundleEntry[], ignored: readonly string[], link: BundleLink[], total?: number): Bundle {
+  const all: BundleEntry[] = ignored.length ? [...entry, { resource: ignoredParameters(ignored), search: { mode: 'outcome' } }] : entry;
+  return {
     resourceType: 'Bundle',
     type: 'searchset',
-    ...(result.total !== undefined ? { total: result.total } : {}),
-    link: pageLinks(`${base}/${scope.path}`, used, result.nextCursor, { cursor: plan.cursor, count: plan.count }),
-    ...(entry.length ? { entry } : {}),
+    // Under `_total=none` nothing was counted; Bundle.total is 0..1, so it is left out rather than guessed.
+    ...(total !== undefined ? { total } : {}),
+    link,
+    // FHIR JSON has no empty arrays.
+    ...(all.length ? { entry: all } : {}),
   };
-  return { status: 200, body: bundle };
 }
 
 /** GET [type]?… and POST [type]/_search (form parameters merged by the HTTP layer). */

@@ -95,6 +95,11 @@ export function idxDoc(type: string, rows: IndexRows): IdxDoc {
   };
 }
 
+// Both documents carry these, so that docToVersion reads either one back the same way.
+function stateOf(v: StoredVersion, content: string | undefined): Omit<VersionFields, 'type' | 'id' | 'version'> {
+  return { lastUpdated: v.lastUpdated, deleted: v.deleted, method: v.method, custodian: v.custodian, patient: v.patient, content };
+}
+
 /** The version document for a stored version with its global `seq`. */
 export function versionDoc(v: StoredVersion, seq: number, content: string | undefined): VersionDoc {
   return compact({
@@ -104,12 +109,7 @@ export function versionDoc(v: StoredVersion, seq: number, content: string | unde
     id: v.id,
     version: Number(v.versionId),
     seq,
-    lastUpdated: v.lastUpdated,
-    deleted: v.deleted,
-    method: v.method,
-    custodian: v.custodian,
-    patient: v.patient,
-    content,
+    ...stateOf(v, content),
   });
 }
 
@@ -122,12 +122,7 @@ export function resourceDoc(v: StoredVersion, ids: { rid: number; seq: number },
     rid: ids.rid,
     version: Number(v.versionId),
     seq: ids.seq,
-    lastUpdated: v.lastUpdated,
-    deleted: v.deleted,
-    method: v.method,
-    custodian: v.custodian,
-    patient: v.patient,
-    content,
+    ...stateOf(v, content),
     idx,
   });
   if (v.type === 'Patient') doc.enrolled = enrolled ?? [];
