@@ -1,17 +1,16 @@
 /** Every indicator on the synthetic programme, against hand-computed counts per stratum (tests/reporting/expected.ts). */
-import { type TestApp, startTestApp } from '../helpers/app';
+import type { Patient } from '@medplum/fhirtypes';
+import type { TestApp } from '../helpers/app';
 import { INDICATORS } from '../../src/reporting/indicators';
 import { type Figure, type IndicatorResult, evaluateIndicator } from '../../src/reporting/evaluate';
 import { EXPECTED, IND27_BY_END, ORG_KP_IND20 } from './expected';
-import { loadFixture } from './load';
+import { startFixtureApp } from './load';
 
 const PERIOD = { periodStart: '2024-01-01', periodEnd: '2024-12-31' };
 let t: TestApp;
 
 beforeAll(async () => {
-  t = startTestApp();
-  await t.linkcare.ready;
-  await loadFixture(t.store, 'programme');
+  t = await startFixtureApp('programme');
 });
 afterAll(() => t.close());
 
@@ -65,4 +64,22 @@ test('HIV.IND.27 counts a client on ART while no more than 28 days late for the 
     const r = await evaluateIndicator(t.store.reports!(), ind27, { periodStart: '2024-01-01', periodEnd }, { suppress: false, threshold: 4 });
     expect([periodEnd, n(r.total.population), n(r.total.numerator)]).toEqual([periodEnd, ...want]);
   }
+});
+
+test("a deleted Patient's events still count, under an unknown age band and gender (the client strata read only the Patient index)", async () => {
+  const ind19 = INDICATORS.find((i) => i.id === 'HIV.IND.19')!;
+  const day = { periodStart: '2024-03-01', periodEnd: '2024-03-01' };
+  const strataOf = async () => strata(await evaluateIndicator(t.store.reports!(), ind19, day, { suppress: false, threshold: 4 }));
+  // c2 (female, born 2006-03) was tested that day.
+  expect(await strataOf()).toMatchObject({ 'gender|female': [1, 1], 'age-band-mer|15-19': [1, 1] });
+  const c2 = (await t.store.read('Patient', 'c2'))!;
+  await t.store.unitOfWork((tx) => tx.remove('Patient', 'c2'));
+  try {
+    const after = await strataOf();
+    expect(after).toMatchObject({ 'gender|unknown': [1, 1], 'age-band-mer|unknown': [1, 1] });
+    expect(after['gender|female'] ?? [0, 0]).toEqual([0, 0]);
+  } finally {
+    await t.store.unitOfWork((tx) => tx.put(c2.resource as Patient & { id: string }, { custodian: c2.custodian, method: 'PUT' }));
+  }
+  expect(await strataOf()).toMatchObject({ 'gender|female': [1, 1] });
 });

@@ -78,6 +78,11 @@ test('the sources of one type dated by a parameter, with conditions on indexed c
   expect(named('MedicationRequest').filter((p) => p.name.startsWith('events MedicationRequest ('))).toHaveLength(1);
 });
 
+test("clients' age band and gender are built from the Patient index alone, without reading a Patient row", () => {
+  const clients = plans.find((p) => p.name === 'clients')!;
+  expect(clients.plan.some((d) => /SEARCH p USING COVERING INDEX sqlite_autoindex_resources_1 \(type=\?\)/.test(d))).toBe(true);
+});
+
 test('conditions on indexed codes never drive a probe of the code index per member of their set', () => {
   // A pushed-down `rid IN (set)` used as an index key shows as `… AND rid=?` on the code index.
   const rids = plans.filter((p) => p.name.startsWith('event rids '));
