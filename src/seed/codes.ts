@@ -87,6 +87,13 @@ export const HBSAG = c(LOINC, '39007-0', 'Hepatitis B virus surface Ag [Presence
 export const ANTI_HCV = c(LOINC, '48576-3', 'Hepatitis C virus Ab [Presence] in Serum');
 export const DETECTED = c(SNOMED, '260373001', 'Detected');
 export const NOT_DETECTED = c(SNOMED, '260415000', 'Not detected');
+/**
+ * HBsAg as `$care-gaps` reads it: the LOINC/SNOMED codes above, and beside them the DAK codes of
+ * the hepatitis-test profile (test HIV.D.DE405, positive HIV.D.DE163, negative HIV.D.DE164).
+ */
+export const HBSAG_CODINGS: readonly Coding[] = [HBSAG, c(DAK, 'HIV.D.DE405')];
+export const HBSAG_POSITIVE_CODINGS: readonly Coding[] = [DETECTED, c(DAK, 'HIV.D.DE163')];
+export const HBSAG_NEGATIVE_CODINGS: readonly Coding[] = [NOT_DETECTED, c(DAK, 'HIV.D.DE164')];
 export const HEPATITIS_B = c(SNOMED, '66071002', 'Viral hepatitis type B');
 export const HEPATITIS_C = c(SNOMED, '50711007', 'Viral hepatitis type C');
 /** Hepatitis B vaccine: the project code (vaccine.valueset.json) and CVX 43 (adult dosage). */

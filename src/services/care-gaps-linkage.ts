@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { EpisodeOfCare, Extension } from '@medplum/fhirtypes';
 import { EXT_ART_START, EXT_DAYS_TO_ART, EXT_DIAGNOSIS, HIV_CARE_EPISODE } from '../seed/codes';
-import { parseDate } from './decisions/dates';
+import { DAY_MS, parseDate } from './decisions/dates';
 
 export interface LinkageFacts {
   patient: string;
@@ -19,8 +19,6 @@ export interface LinkageFacts {
   /** FHIR date of the first ART prescription held by `org`, if any. */
   artStartDate?: string;
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * The episode's id, the same for a (client, organisation) pair every time, so the server updates

@@ -71,11 +71,8 @@ const DEFAULT_SUPPLY_DAYS = 30;
 const codeIn = (cc: Coded, system: string): string | undefined => cc?.coding?.find((x) => x.system === system)?.code;
 const any = (cc: Coded, list: readonly { system?: string; code?: string }[]): boolean => list.some((c) => has(cc, c));
 const DECLINED = { system: C.DATA_ABSENT, code: 'asked-declined' };
-// The codes of the hepatitis-test and cervical-screening profiles (schemas/terminology), read
-// beside the seed's LOINC/SNOMED ones until src/seed/codes.ts lists them.
-const HBSAG_CODES = [C.HBSAG, { system: C.DAK, code: 'HIV.D.DE405' }];
-const HBSAG_POSITIVE = [C.DETECTED, { system: C.DAK, code: 'HIV.D.DE163' }];
-const HBSAG_NEGATIVE = [C.NOT_DETECTED, { system: C.DAK, code: 'HIV.D.DE164' }];
+// The codes of the cervical-screening profile (schemas/terminology), read beside the seed's
+// SNOMED ones until src/seed/codes.ts lists them (the hepatitis-test ones are there: C.HBSAG_*).
 const CERVICAL_OBSERVATION = { system: 'https://linkcare.example.org/fhir/CodeSystem/observation-type', code: 'cervical-screening' };
 const CERVICAL_NEGATIVE = { system: C.DAK, code: 'HIV.D.DE708' };
 /** Positive for precancer lesions (HIV.D.DE707) or suspicious for invasive cancer (HIV.D.DE694). */
@@ -152,10 +149,10 @@ export function clientRecord(patient: Patient, resources: readonly Resource[], a
       }
     } else if (has(o.code, C.VIRAL_LOAD) && o.valueQuantity?.value !== undefined) rec.viralLoads.push({ date: at, value: o.valueQuantity.value });
     else if (has(o.code, C.TB_SCREEN)) rec.tbScreens.push({ date: at, positive: has(o.valueCodeableConcept, C.TB_SCREEN_POSITIVE) });
-    else if (any(o.code, HBSAG_CODES)) {
+    else if (any(o.code, C.HBSAG_CODINGS)) {
       // An indeterminate result (HIV.D.DE165) is neither: vaccination stays offered.
-      if (any(o.valueCodeableConcept, HBSAG_POSITIVE)) rec.hbsagPositive = true;
-      else if (any(o.valueCodeableConcept, HBSAG_NEGATIVE)) rec.hbsagNegativeDate = at;
+      if (any(o.valueCodeableConcept, C.HBSAG_POSITIVE_CODINGS)) rec.hbsagPositive = true;
+      else if (any(o.valueCodeableConcept, C.HBSAG_NEGATIVE_CODINGS)) rec.hbsagNegativeDate = at;
       else if (has(o.dataAbsentReason, DECLINED)) rec.hbsagDeclinedDate = at;
     } else if (has(o.code, CERVICAL_OBSERVATION) || has(o.code, C.CERVICAL_SCREENING)) {
       const result = cervicalResult(o.valueCodeableConcept);

@@ -5,7 +5,7 @@
  * HIV.D4.DT, HIV.S.2, HIV.S.3, HIV.S.4), the HBV schedule ids of hbv-vaccination.ts, or a SWIT section.
  * Gaps are offers, never preconditions (SWIT 5.1): nothing here blocks any other service.
  */
-import { DAY_MS, addDays, addMonths, formatDate, parseDate, parseDateTime } from './decisions/dates';
+import { DAY_MS, addDays, addMonths, formatDate, localDateOf, parseDate, parseDateTime } from './decisions/dates';
 import { hivRetestDue } from './decisions/hiv-retest';
 import { hbvVaccinationSchedule, type HbvSchedule } from './decisions/hbv-vaccination';
 import { cervicalScreeningDue } from './decisions/cervical-screening';
@@ -44,10 +44,9 @@ export const TB_SCREEN_MONTHS = 12;
 /** Every rule states when its gap becomes overdue: no silent default. */
 type Draft = Omit<Gap, 'status' | 'overdueDate'> & { overdueDate: string | undefined };
 
-const day = (d: string): number => parseDate(d.slice(0, 10)) ?? Number.NaN;
-const iso = (ms: number): string => formatDate(ms);
+const day = (d: string): number => localDateOf(d) ?? Number.NaN;
 /** The day `days` after a due date, when the gap becomes overdue. */
-const graceAfter = (due: string, days: number): string => iso(addDays(day(due), days));
+const graceAfter = (due: string, days: number): string => formatDate(addDays(day(due), days));
 /** Due on `due`, overdue OVERDUE_DAYS later: the DAK schedules' routine "Due date + 28 days". */
 const routineDue = (due: string): { dueDate: string; overdueDate: string } => ({ dueDate: due, overdueDate: graceAfter(due, OVERDUE_DAYS) });
 const latest = <T extends { date: string }>(xs: readonly T[]): T | undefined => xs.reduce<T | undefined>((a, x) => (!a || x.date > a.date ? x : a), undefined);
@@ -84,12 +83,12 @@ function hivTesting(record: ClientRecord, today: number): Draft[] {
     const due = pending.date.slice(0, 10);
     return [{ code: 'hiv-testing-incomplete', description: `Complete the HIV testing strategy: next assay ${pending.nextStep}`, ...routineDue(due), rule: pending.rule }];
   }
-  if (!last) return [{ code: 'hiv-test', description: 'No HIV test on record: offer HIV testing (voluntary)', ...routineDue(iso(today)), rule: 'SWIT5.2' }];
+  if (!last) return [{ code: 'hiv-test', description: 'No HIV test on record: offer HIV testing (voluntary)', ...routineDue(formatDate(today)), rule: 'SWIT5.2' }];
   const said = last.unsupported ? fromAssays(last) : last;
   if ('code' in said) return [said];
   if (said.result === 'inconclusive') {
     // HIV.B7.DT.06/.07: retest on visit date + 14 days.
-    const due = said.retestDate ?? iso(addDays(day(last.date), 14));
+    const due = said.retestDate ?? formatDate(addDays(day(last.date), 14));
     return [{ code: 'hiv-retest', description: 'Inconclusive HIV result: retest after 14 days', ...routineDue(due), rule: said.rule }];
   }
   const retest = hivRetestDue({ lastNegativeTestDate: last.date.slice(0, 10), keyPopulation: record.keyPopulation, onPrep: record.medications.some((m) => m.kind === 'prep' && m.active) }, new Date(today));
@@ -141,7 +140,7 @@ function livingWithHiv(record: ClientRecord, diagnosed: string, diagnosing: Conc
     const due = lastScreen.date.slice(0, 10);
     out.push({ code: 'tb-evaluation', description: 'Positive TB symptom screen with no diagnostic referral after it: refer for evaluation (mWRD)', ...routineDue(due), rule: 'HIV.D4.DT.01' });
   } else {
-    const due = lastScreen ? iso(addMonths(day(lastScreen.date), TB_SCREEN_MONTHS)) : since;
+    const due = lastScreen ? formatDate(addMonths(day(lastScreen.date), TB_SCREEN_MONTHS)) : since;
     out.push({ code: 'tb-screen', description: 'TB symptom screen (W4SS) for a person living with HIV', ...routineDue(due), rule: 'SWIT5.4' });
   }
   return out;
@@ -192,12 +191,12 @@ function viralLoad(record: ClientRecord, artStart: string): Draft {
   const start = day(artStart);
   const since = [...record.viralLoads.filter((v) => day(v.date) >= start)].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   const last = since.at(-1);
-  const routine = (description: string, due: number, rule: string): Draft => ({ code: 'viral-load', ...routineDue(iso(due)), description, rule });
+  const routine = (description: string, due: number, rule: string): Draft => ({ code: 'viral-load', ...routineDue(formatDate(due)), description, rule });
   if (!last) return routine('First routine viral load 6 months after ART start', addMonths(start, 6), 'HIV.S.2.01');
   const at = day(last.date);
   if (last.value > VL_FAILURE) {
     // HIV.S.2.06: "Due date" = trigger date and "Overdue" = "Due date": urgent, no grace.
-    return { code: 'viral-load-high', description: `Viral load above ${VL_FAILURE} copies/mL: enhanced adherence counselling and review for regimen switch`, dueDate: iso(at), overdueDate: iso(at), rule: 'HIV.S.2.06' };
+    return { code: 'viral-load-high', description: `Viral load above ${VL_FAILURE} copies/mL: enhanced adherence counselling and review for regimen switch`, dueDate: formatDate(at), overdueDate: formatDate(at), rule: 'HIV.S.2.06' };
   }
   const elevated = (v: number): boolean => v >= VL_SUPPRESSED && v <= VL_FAILURE;
   if (elevated(last.value)) {
@@ -245,7 +244,7 @@ function refills(record: ClientRecord): Draft[] {
   for (const [kind, code, rule, what] of [['prep', 'prep-refill', 'SWIT5.2', 'PrEP'], ['ost', 'ost-refill', 'SWIT5.5', 'Opioid agonist therapy']] as const) {
     const current = latest(record.medications.filter((m) => m.kind === kind && m.active).map((m) => ({ ...m, date: m.authoredOn })));
     if (!current) continue;
-    const due = iso(addDays(day(current.authoredOn), current.supplyDays));
+    const due = formatDate(addDays(day(current.authoredOn), current.supplyDays));
     out.push({ code, description: `${what} refill: the last supply (${current.supplyDays} days) runs out`, ...routineDue(due), rule });
   }
   return out;
@@ -274,8 +273,8 @@ function referrals(record: ClientRecord): Draft[] {
 /** The first UTC day that begins at or after the end of a window given as a FHIR date or dateTime. */
 function firstDayAfter(end: string): string | undefined {
   const instant = parseDateTime(end);
-  if (instant !== undefined) return iso(Math.ceil(instant / DAY_MS) * DAY_MS);
+  if (instant !== undefined) return formatDate(Math.ceil(instant / DAY_MS) * DAY_MS);
   // A date alone: the window runs to the end of that day.
   const d = parseDate(end);
-  return d === undefined ? undefined : iso(addDays(d, 1));
+  return d === undefined ? undefined : formatDate(addDays(d, 1));
 }
