@@ -65,8 +65,27 @@ function expansion(def: OperationDefinition): TerminologyCapabilitiesExpansion {
   };
 }
 
-/** Builds the server's TerminologyCapabilities. */
-export async function terminologyCapabilities(ctx: FhirContext, identity: ServerIdentity): Promise<TerminologyCapabilities> {
+/**
+ * How long an answer is reused. `metadata` needs no login, and building the answer pages through
+ * every stored CodeSystem: a flood of anonymous requests must not each cost a scan. A CodeSystem
+ * written since shows within this time.
+ */
+export const TERMINOLOGY_CAPABILITIES_TTL_MS = 60_000;
+
+const answered = new WeakMap<FhirContext, { at: number; body: Promise<TerminologyCapabilities> }>();
+
+/** The server's TerminologyCapabilities, built at most once a TTL per server. */
+export function terminologyCapabilities(ctx: FhirContext, identity: ServerIdentity, now = Date.now()): Promise<TerminologyCapabilities> {
+  const cached = answered.get(ctx);
+  if (cached && now - cached.at < TERMINOLOGY_CAPABILITIES_TTL_MS) return cached.body;
+  const body = build(ctx, identity);
+  answered.set(ctx, { at: now, body });
+  // A failed build is not kept: the next request tries again.
+  body.catch(() => answered.delete(ctx));
+  return body;
+}
+
+async function build(ctx: FhirContext, identity: ServerIdentity): Promise<TerminologyCapabilities> {
   const expand = ctx.operations.find('expand', { type: 'ValueSet' });
   const validates = ctx.operations.find('validate-code', { type: 'CodeSystem' }) ?? ctx.operations.find('validate-code', { type: 'ValueSet' });
   return {

@@ -79,7 +79,8 @@ const CERVICAL_NEGATIVE = { system: C.DAK, code: 'HIV.D.DE708' };
 const CERVICAL_POSITIVE = [{ system: C.DAK, code: 'HIV.D.DE707' }, { system: C.DAK, code: 'HIV.D.DE694' }];
 const cervicalResult = (cc: Coded): CervicalScreen['result'] => (has(cc, CERVICAL_NEGATIVE) ? 'negative' : any(cc, CERVICAL_POSITIVE) ? 'positive' : undefined);
 
-function when(o: Observation): string | undefined {
+/** When an Observation happened, as the record dates it (none: it counts for nothing). */
+export function when(o: Observation): string | undefined {
   return o.effectiveDateTime ?? o.effectivePeriod?.start ?? o.issued;
 }
 

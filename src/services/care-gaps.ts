@@ -24,8 +24,8 @@ import * as C from '../seed/codes';
 import { formatDate, parseDate, utcDay } from './decisions/dates';
 import { paramPath } from './decisions/result';
 import { asPost } from './query-input';
-import { type AssaysByConclusion, clientRecord } from './care-gaps-record';
-import { VOID_STATUSES, assaysSeen, has } from './hiv-conclusion';
+import { type AssaysByConclusion, clientRecord, when } from './care-gaps-record';
+import { VOID_STATUSES, assaysSeen, conclusionOf, has } from './hiv-conclusion';
 import type { Assay } from './decisions/hiv-testing-strategy';
 import { type Gap, careGaps } from './care-gaps-rules';
 
@@ -90,20 +90,30 @@ async function visibleRecord(ctx: FhirContext, req: FhirRequest, patientId: stri
 }
 
 /**
- * The assays behind each HIV conclusion of the record, as the caller sees them (own and
- * consent-shared, under the declared purpose of use), and the consents that opened any.
+ * The assays behind each HIV conclusion of the record that counts (dated, with a result), as the
+ * caller sees them (own and consent-shared, under the declared purpose of use), and, for the
+ * audit, the consent-shared assays read and the consents that opened them.
  */
-async function conclusionAssays(store: StoreReader, principal: Principal, purpose: string | undefined, record: readonly StoredVersion[]): Promise<{ byConclusion: AssaysByConclusion; consents: string[] }> {
+async function conclusionAssays(
+  store: StoreReader,
+  principal: Principal,
+  purpose: string | undefined,
+  record: readonly StoredVersion[],
+): Promise<{ byConclusion: AssaysByConclusion; consents: string[]; shared: StoredVersion[] }> {
   const byConclusion = new Map<string, Assay[]>();
   const consents: string[] = [];
+  const shared: StoredVersion[] = [];
   for (const v of record) {
     const o = v.resource as Observation | undefined;
     if (o?.resourceType !== 'Observation' || VOID_STATUSES.has(o.status) || !has(o.code, C.HIV_CONCLUSION)) continue;
+    // clientRecord passes over an undated conclusion and a declined test: their assays are not read.
+    if (!when(o) || !conclusionOf(o)) continue;
     const seen = await assaysSeen(store, o, principal, purpose);
     byConclusion.set(v.id, seen.assays);
     consents.push(...seen.consents);
+    shared.push(...seen.shared);
   }
-  return { byConclusion, consents };
+  return { byConclusion, consents, shared };
 }
 
 function gapParameter(g: Gap): ParametersParameter {
@@ -133,7 +143,7 @@ async function careGapsHandler(ctx: FhirContext, req: FhirRequest, id: string): 
   if (!p || p.deleted || !(await canSee(principal, p, ctx.store))) throw notFound(`Patient/${id} not found`);
   const record = await visibleRecord(ctx, req, id);
   const assays = await conclusionAssays(ctx.store, principal, purpose, record);
-  req.audit.add(withConsents(queryEntry('$care-gaps', RECORD_TYPES, [p, ...record]), assays.consents));
+  req.audit.add(withConsents(queryEntry('$care-gaps', RECORD_TYPES, [p, ...record, ...assays.shared]), assays.consents));
   const gaps = careGaps(clientRecord(p.resource as Patient, record.map((v) => v.resource as Resource), assays.byConclusion), asOf);
   return { status: 200, body: outputParameters(gaps.map(gapParameter)) };
 }

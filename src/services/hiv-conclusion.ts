@@ -10,7 +10,7 @@
 import type { Observation } from '@medplum/fhirtypes';
 import type { Principal } from '../auth/principal';
 import { accessTo } from '../policy/access';
-import type { StoreReader } from '../store/port';
+import type { StoreReader, StoredVersion } from '../store/port';
 import * as C from '../seed/codes';
 import { type Assay, type AssayStep, type HivConclusion, hivTestingStrategy } from './decisions/hiv-testing-strategy';
 import { parseDate } from './decisions/dates';
@@ -73,6 +73,8 @@ export interface AssaysSeen {
   assays: Assay[];
   /** Ids of the Consents that let the viewer see an assay another organisation holds (for the audit). */
   consents: string[];
+  /** The assays so opened, as stored (the audit counts them among what was read). */
+  shared: StoredVersion[];
 }
 
 /**
@@ -88,7 +90,7 @@ export interface AssaysSeen {
  */
 export async function assaysSeen(reader: StoreReader, o: Observation, viewer: Principal, purpose?: string): Promise<AssaysSeen> {
   const patient = /^Patient\/([^/]+)$/.exec(o.subject?.reference ?? '')?.[1];
-  const seen: AssaysSeen = { assays: [], consents: [] };
+  const seen: AssaysSeen = { assays: [], consents: [], shared: [] };
   if (!patient) return seen;
   for (const id of memberIds(o)) {
     const v = await reader.read('Observation', id);
@@ -99,7 +101,7 @@ export async function assaysSeen(reader: StoreReader, o: Observation, viewer: Pr
     const access = await accessTo(viewer, v, reader, purpose);
     if (!access.visible) continue;
     seen.assays.push(a);
-    if (access.consentId) seen.consents.push(access.consentId);
+    if (access.consentId) (seen.consents.push(access.consentId), seen.shared.push(v));
   }
   return seen;
 }

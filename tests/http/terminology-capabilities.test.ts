@@ -8,6 +8,7 @@ import type { TerminologyCapabilities } from '@medplum/fhirtypes';
 import { FHIR_JSON, type TestApp, startTestApp } from '../helpers/app';
 import { loadCatalog } from '../../src/terminology/catalog';
 import { definitionRef, newFhirAjv, sharedValidationSchema } from '../../src/fhir/validation/schema';
+import { TERMINOLOGY_CAPABILITIES_TTL_MS } from '../../src/fhir/terminology-capabilities';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -72,9 +73,28 @@ test('a CodeSystem written later is listed; its url alone is enough for $validat
     .set('Content-Type', FHIR_JSON)
     .send(JSON.stringify({ resourceType: 'CodeSystem', url, version: '2', status: 'active', content: 'complete', concept: [{ code: 'a', display: 'A' }] }));
   expect(created.status).toBe(201);
-  expect((await terminology()).codeSystem).toContainEqual({ uri: url, version: [{ code: '2', isDefault: true }] });
+  // The answer is reused for a minute (anonymous requests must not each scan the CodeSystems).
+  await terminology();
+  const later = Date.now() + TERMINOLOGY_CAPABILITIES_TTL_MS + 1;
+  const clock = jest.spyOn(Date, 'now').mockReturnValue(later);
+  try {
+    expect((await terminology()).codeSystem).toContainEqual({ uri: url, version: [{ code: '2', isDefault: true }] });
+  } finally {
+    clock.mockRestore();
+  }
   const check = await t.http.get(`/fhir/CodeSystem/$validate-code?url=${encodeURIComponent(url)}&code=a`);
   expect(check.body.parameter[0]).toEqual({ name: 'result', valueBoolean: true });
+});
+
+test('repeated anonymous requests within a minute reuse one answer: the CodeSystems are not searched again', async () => {
+  await terminology();
+  const search = jest.spyOn(t.store, 'search');
+  try {
+    for (let i = 0; i < 5; i++) await terminology();
+    expect(search).not.toHaveBeenCalled();
+  } finally {
+    search.mockRestore();
+  }
 });
 
 test('expansion and validateCode describe the $expand and $validate-code this server has; no translation or closure', async () => {

@@ -4,7 +4,7 @@
  * (a string, a name, an address…), whatever they are called, so a choice element such as
  * `Task.input.valueHumanName` or `Condition.onsetString` cannot slip past a list of names.
  */
-import { type SchemaNode, primitivePatternNames, sharedValidationSchema } from './schema';
+import { type SchemaNode, loadCleanFhirSchema, primitivePatternNames } from './schema';
 
 type TypeTable = Map<string, Map<string, string>>;
 
@@ -15,15 +15,10 @@ function refName(ref: string | undefined): string | undefined {
   return ref?.startsWith('#/definitions/') ? ref.slice('#/definitions/'.length) : undefined;
 }
 
-/**
- * Built on first use and kept, from the schema the validators already hold (read only here): no
- * second parse, nothing more kept. Their changes to it (required elements, tightened integers,
- * no descriptions) leave every `$ref` and primitive pattern as the HL7 schema has them: the table
- * is the same, element for element (10,416 entries).
- */
+/** Built on first use and kept: a few thousand short strings, while the schema itself is let go. */
 function types(): TypeTable {
   if (table) return table;
-  const schema = sharedValidationSchema().schema;
+  const schema = loadCleanFhirSchema();
   // Some primitive elements are inlined as a regex instead of a $ref (choice variants such as
   // onsetString); the regex names the primitive (string and markdown share one: "string").
   const byPattern = primitivePatternNames(schema);

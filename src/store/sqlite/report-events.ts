@@ -118,7 +118,7 @@ function ridTable(n: number, name: string, rows: Frag, tagged: boolean): Step[] 
   // Keyed as it is read and filled in key order (appended): a scan needs no sort, nor does a GROUP BY of the key.
   const create = `CREATE TEMP TABLE rpt_k_${n} (rid INTEGER NOT NULL${tagged ? ', kind INTEGER NOT NULL, dp TEXT NOT NULL' : ''}, PRIMARY KEY (${columns})) WITHOUT ROWID`;
   return [
-    { name: `event rids ${name}`, sql: frag(create) },
+    { name: `create rids ${name}`, sql: frag(create) },
     { name: `event rids ${name}`, sql: frag(`INSERT INTO temp.rpt_k_${n} SELECT DISTINCT ${columns} FROM (${rows.sql}) ORDER BY ${columns}`, ...rows.args) },
   ];
 }
