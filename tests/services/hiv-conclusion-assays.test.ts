@@ -209,4 +209,14 @@ test('a consent limited to treatment opens the shared A1 to $care-gaps only unde
   const payment = await codes('HPAYMT');
   expect(payment).toContain('hiv-testing-incomplete');
   expect(payment).not.toContain('art-start');
+  // The audit counts what each call read: under TREAT one record more (the shared A1), and names its consent.
+  const audit = ((await t.as(['auditor'], CLINIC).get('/fhir/AuditEvent?_count=500')).body as Bundle).entry!.map((e) => e.resource as AuditEvent);
+  const lastCall = (purpose: string) =>
+    audit
+      .filter((e) => e.subtype?.some((c) => c.code?.includes('care-gaps')) && e.purposeOfEvent?.some((p) => p.coding?.some((c) => c.code === purpose)))
+      .sort((a, b) => b.recorded.localeCompare(a.recorded))[0]!;
+  const results = (e: AuditEvent) => Number(/: (\d+) result/.exec(e.entity!.find((x) => x.role?.code === '24')!.description!)![1]);
+  expect(results(lastCall('TREAT'))).toBe(results(lastCall('HPAYMT')) + 1);
+  expect(lastCall('TREAT').entity!.some((x) => x.what?.reference?.startsWith('Consent/'))).toBe(true);
+  expect(lastCall('HPAYMT').entity!.some((x) => x.what?.reference?.startsWith('Consent/'))).toBe(false);
 });
