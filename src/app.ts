@@ -16,13 +16,13 @@ import { requestLog } from './http/request-log';
 import { notFound } from './fhir/outcome';
 import type { SearchRegistry } from './search/registry';
 import { OperationRegistry } from './fhir/operations';
+import { shownResource, typesWithShownView } from './fhir/rules';
 import { type LinkcareModule, type ModuleHost, modulesFor } from './modules';
 import { type WorkerPool, startWorkers } from './jobs/workers';
 import { createTokenVerifier } from './auth/jwt';
 import { authenticate } from './http/authenticate';
 import { authFailureLimiter, rateLimiter } from './http/rate-limit';
-import { noStore, redactResponses } from './http/response-hygiene';
-import { maskSubscription } from './subscriptions/mask';
+import { noStore, showInResponses } from './http/response-hygiene';
 import { AuditTrail } from './audit/recorder';
 import { failureEntry } from './audit/entries';
 import { AuditGroupCommit } from './audit/group-commit';
@@ -140,8 +140,8 @@ export function createLinkcare(deps: AppDeps): Linkcare {
     ),
     rateLimiter(deps.config.rateLimitPerMinute),
   ];
-  // Stored but never shown: Subscription.channel.header values (src/subscriptions/mask.ts).
-  const redact = redactResponses({ Subscription: maskSubscription });
+  // Stored but never shown (the rules' `shown` views; Subscription.channel.header values, src/subscriptions/mask.ts).
+  const redact = showInResponses(typesWithShownView(ctx.rules), (resource) => shownResource(ctx, resource));
   app.use('/fhir', ...authenticated, redact, express.raw({ type: () => true, limit: deps.config.bodyLimitBytes }), fhirHandler(ctx));
   const host: ModuleHost = { ctx, authenticated, logger };
   for (const m of modules) m.routes?.(app, host);

@@ -3,6 +3,7 @@
  * lines, and where the step after it starts. Pure with respect to the job: the worker decides
  * whether to write and record it.
  */
+import type { Resource } from '@medplum/fhirtypes';
 import type { FhirContext } from '../fhir/context';
 import type { Predicate, SearchPlan, SortKey } from '../search/plan';
 import { parseDateRange } from '../search/ranges';
@@ -10,7 +11,7 @@ import type { ExportOptions } from './options';
 import type { ExportPayload, ExportProgress } from './job';
 import { levelWhere, timeWhere } from './scope';
 import { deidentify } from './deidentify';
-import { maskSubscription } from '../subscriptions/mask';
+import { shownResource, typesWithShownView } from '../fhir/rules';
 import { isLargeSite, resolveSites, sitesIn } from './sites';
 
 export interface PageStep {
@@ -70,22 +71,18 @@ interface PageLines {
 }
 
 /**
- * Subscription.channel.header values (the receiver's credentials) leave the server masked, in
- * exports as in responses (src/subscriptions/mask.ts).
+ * Resources leave in exports as in responses, in the view the write rules show
+ * (`shownResource`: Subscription.channel.header values, the receiver's credentials, masked).
  */
-function masked(page: PageLines): PageLines {
-  const lines = page.lines.map((line) => {
-    const resource = JSON.parse(line) as Record<string, unknown>;
-    maskSubscription(resource);
-    return JSON.stringify(resource);
-  });
-  return { ...page, lines };
+function shown(ctx: FhirContext, page: PageLines): PageLines {
+  return { ...page, lines: page.lines.map((line) => JSON.stringify(shownResource(ctx, JSON.parse(line) as Resource))) };
 }
 
 /** Reads one page: stored JSON text as is (raw reader), re-serialised, or de-identified (with `key`). */
 async function readPage(ctx: FhirContext, payload: ExportPayload, plan: SearchPlan, options: ExportOptions, key?: Buffer): Promise<PageLines> {
   const page = await readLines(ctx, payload, plan, options, key);
-  return plan.types[0] === 'Subscription' ? masked(page) : page;
+  const types = typesWithShownView(ctx.rules);
+  return !types || types.includes(plan.types[0]!) ? shown(ctx, page) : page;
 }
 
 async function readLines(ctx: FhirContext, payload: ExportPayload, plan: SearchPlan, options: ExportOptions, key?: Buffer): Promise<PageLines> {

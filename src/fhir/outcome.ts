@@ -64,8 +64,9 @@ export const preconditionFailed = (msg: string): OperationOutcomeError => fail(4
 /** 422: well-formed but breaks a business rule. */
 export const unprocessable = (msg: string, expression?: string | string[]): OperationOutcomeError =>
   fail(422, 'business-rule', msg, expression);
-/** 405: the interaction is not allowed on this type. */
-export const notAllowed = (msg: string): OperationOutcomeError => fail(405, 'not-supported', msg);
+/** 405: the interaction is not allowed here; `allow` lists the methods that are (RFC 9110 §15.5.6: the Allow header). */
+export const notAllowed = (msg: string, allow?: readonly string[]): OperationOutcomeError =>
+  allow ? new OperationOutcomeError(405, outcome(issue('not-supported', msg)), { Allow: allow.join(', ') }) : fail(405, 'not-supported', msg);
 /** 501: known to FHIR but not implemented here. */
 export const notImplemented = (msg: string): OperationOutcomeError => fail(501, 'not-supported', msg);
 /** 403: authenticated but not permitted. */

@@ -3,7 +3,7 @@
  * (http://hl7.org/fhir/R4/operations.html). Pure: no express.
  */
 import type { FhirContext, FhirRequest, FhirResponse } from './context';
-import { OperationOutcomeError, badRequest, issue, notFound, outcome } from './outcome';
+import { badRequest, notAllowed, notFound } from './outcome';
 import { ID_PATTERN, isReadOnlyType, isSupportedType } from './resource-types';
 import { history, read, vread } from './interactions/read';
 import { compartmentSearch, search, systemSearch } from './interactions/search';
@@ -23,9 +23,9 @@ function checkId(id: string): void {
 
 const READ = ['GET', 'HEAD'];
 
-/** 405 with the Allow header RFC 9110 §15.5.6 requires: the methods this URL does accept. */
+/** 405 naming the methods this URL does accept. */
 function methodNotAllowed(req: FhirRequest, allow: string[], message = `${req.method} is not allowed on /${req.path.join('/')}`): never {
-  throw new OperationOutcomeError(405, outcome(issue('not-supported', message)), { Allow: allow.join(', ') });
+  throw notAllowed(message, allow);
 }
 
 /** Runs `$name` at the target; GET only for operations that change nothing. */

@@ -62,6 +62,12 @@ export async function runAfterRules(ctx: FhirContext, tx: StoreTx, event: WriteE
   }
 }
 
+/** The types a rule shows differently from how they are stored; undefined when a rule may show any type so. */
+export function typesWithShownView(rules: readonly WriteRule[]): readonly string[] | undefined {
+  const shown = rules.filter((r) => r.shown);
+  return shown.some((r) => !r.types) ? undefined : [...new Set(shown.flatMap((r) => r.types ?? []))];
+}
+
 /** The stored resource as clients are shown it: every applying rule's `shown` view, in order. */
 export function shownResource(ctx: FhirContext, resource: Resource): Resource {
   let view = resource;

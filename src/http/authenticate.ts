@@ -15,9 +15,9 @@ function unauthorized(error?: 'invalid_token'): OperationOutcomeError {
   });
 }
 
-/** True for the one unauthenticated FHIR endpoint. */
-function isPublic(req: Request): boolean {
-  return (req.method === 'GET' || req.method === 'HEAD') && /^\/metadata\/?$/.test(req.path);
+/** True for the one unauthenticated FHIR endpoint, `GET /fhir/metadata` (by its full path, wherever the middleware is mounted). */
+export function isPublicMetadata(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && /^\/fhir\/metadata\/?$/.test(`${req.baseUrl}${req.path}`);
 }
 
 /** Called for each refused request, so that refusals reach the audit trail. */
@@ -30,7 +30,7 @@ export type OnRefused = (requestId: string, method: string, path: string) => Pro
  */
 export function authenticate(verify: (token: string) => Principal, logger: Logger, onRefused: OnRefused, limitRefusals?: RequestHandler) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    if (isPublic(req)) return next();
+    if (isPublicMetadata(req)) return next();
     const audited = async (err: OperationOutcomeError): Promise<void> => {
       await onRefused(String(res.locals.requestId), req.method, req.path).catch((e: unknown) =>
         logger.error({ requestId: res.locals.requestId, err: (e as Error).message }, 'audit of a refusal failed'),

@@ -7,7 +7,7 @@
 import { newTimeOrderedId } from '../../store/time-ordered-id';
 import type { Resource } from '@medplum/fhirtypes';
 import type { FhirContext, QueryPairs } from '../context';
-import { OperationOutcomeError, badRequest, conflict, forbidden, invalid, issue, notFound, outcome, preconditionFailed, unprocessable } from '../outcome';
+import { badRequest, conflict, forbidden, invalid, notAllowed, notFound, preconditionFailed, unprocessable } from '../outcome';
 import { ID_PATTERN, isReadOnlyType } from '../resource-types';
 import { type StoreTx, type StoredVersion, VersionConflictError } from '../../store/port';
 import { parseSearch } from '../../search/parse';
@@ -36,8 +36,7 @@ export interface WriteActor {
 
 function assertWritableType(type: string): void {
   if (!isReadOnlyType(type)) return;
-  // RFC 9110 §15.5.6: a 405 lists the methods the resource does allow.
-  throw new OperationOutcomeError(405, outcome(issue('not-supported', `${type} is written by the server only`)), { Allow: 'GET, HEAD' });
+  throw notAllowed(`${type} is written by the server only`, ['GET', 'HEAD']);
 }
 
 /** `If-Match: *`: any current version matches (RFC 9110 §13.1.1). */
