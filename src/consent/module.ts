@@ -7,7 +7,7 @@ import type { Consent, Resource, Task } from '@medplum/fhirtypes';
 import type { LinkcareModule } from '../modules';
 import type { WriteRule } from '../fhir/rules';
 import { unprocessable } from '../fhir/outcome';
-import { isSupportedType } from '../fhir/resource-types';
+import { ID_PATTERN, isSupportedType } from '../fhir/resource-types';
 import type { StoreReader } from '../store/port';
 import type { SearchPlan } from '../search/plan';
 import type { Principal } from '../auth/principal';
@@ -16,10 +16,13 @@ import { type SensitivityLabel, sensitivityOf, storedLabels, withSensitivityLabe
 import { PRIVACY_SCOPE } from './decision';
 import { CONSENT_STAMP } from './lookup';
 
+/** `Type/id`, the id as the server takes ids (ID_PATTERN). */
+const FOCUS_REFERENCE = new RegExp(`^([A-Za-z]+)/(${ID_PATTERN.source.slice(1, -1)})$`);
+
 /** The focus of a Task, when it names a served type by a local reference. */
 function focusOf(resource: Resource): { type: string; id: string } | undefined {
   if (resource.resourceType !== 'Task') return undefined;
-  const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec((resource as Task).focus?.reference ?? '');
+  const m = FOCUS_REFERENCE.exec((resource as Task).focus?.reference ?? '');
   return m && isSupportedType(m[1]!) ? { type: m[1]!, id: m[2]! } : undefined;
 }
 

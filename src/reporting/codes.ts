@@ -95,6 +95,8 @@ export const ART_START = kind(
  * `supply-end` (src/search/supply-end.ts).
  */
 export const ART_SUPPLY_TYPES: readonly string[] = ['MedicationRequest', 'MedicationDispense'];
+/** Their date parameter: the day the supply runs out. */
+export const SUPPLY_END_PARAM = 'supply-end';
 /**
  * Lost to follow-up: more than 28 days since the last missed appointment (DAK HIV.IND.28 ART.2,
  * "Method of measurement": "The recommended threshold for designation of people living with HIV on

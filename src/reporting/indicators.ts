@@ -115,7 +115,7 @@ export const INDICATORS: readonly Indicator[] = [
     population: clients(c.ART_START, {
       anchorWindow: 'to-end',
       pick: 'last',
-      require: [not(exists(c.TREATMENT_EXIT, 'since-anchor')), { kind: 'supply-current', event: c.ART_START, types: c.ART_SUPPLY_TYPES, lateDays: c.ART_LATE_DAYS }],
+      require: [not(exists(c.TREATMENT_EXIT, 'since-anchor')), { kind: 'supply-current', event: c.ART_START, types: c.ART_SUPPLY_TYPES, param: c.SUPPLY_END_PARAM, lateDays: c.ART_LATE_DAYS }],
     }),
   },
   {

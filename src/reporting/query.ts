@@ -80,10 +80,11 @@ export type Condition =
   | { kind: 'anchor-number'; path: string; ge: number }
   /**
    * Supply not run out: the client's latest `event` up to the period end among `types` (the last
-   * pick-up or prescription) has a `supply-end` no more than `lateDays` days before the period end.
-   * Met when there is no such record, or it records no supply (no expected pick-up date to be late for).
+   * pick-up or prescription) has its date parameter `param` (the day the supply runs out) no more
+   * than `lateDays` days before the period end. Met when there is no such record, or it records no
+   * supply (no expected pick-up date to be late for).
    */
-  | { kind: 'supply-current'; event: EventKind; types: readonly string[]; lateDays: number };
+  | { kind: 'supply-current'; event: EventKind; types: readonly string[]; param: string; lateDays: number };
 
 /**
  * A population. `client`: distinct clients, each attributed to one anchor event (the first or

@@ -10,7 +10,6 @@ import { badRequest } from '../fhir/outcome';
 import type { ParamPredicate, Predicate, SearchPlan } from './plan';
 
 export const AUDIT_LOG = 'AuditEvent';
-const AUDIT = AUDIT_LOG;
 
 /** The 400 for a chain, `_has`, include or `_type` list that would start from or reach AuditEvents. */
 export function apart(name: string) {
@@ -36,7 +35,7 @@ function checkParam(p: ParamPredicate): void {
 }
 
 function check(p: Predicate): void {
-  if (p.kind === 'param' && p.param.base === AUDIT) checkParam(p);
+  if (p.kind === 'param' && p.param.base === AUDIT_LOG) checkParam(p);
   else if (p.kind === 'or') p.any.forEach(check);
   else if (p.kind === 'and') p.all.forEach(check);
   else if (p.kind === 'not') check(p.inner);
@@ -44,7 +43,7 @@ function check(p: Predicate): void {
 
 /** Throws a 400 when a search of AuditEvents asks for something outside the subset above. */
 export function assertAuditSearchable(plan: SearchPlan): void {
-  if (plan.types.length !== 1 || plan.types[0] !== AUDIT) return;
+  if (plan.types.length !== 1 || plan.types[0] !== AUDIT_LOG) return;
   plan.where.forEach(check);
   for (const k of plan.sort) {
     if (k.param !== '_id' && k.param !== '_lastUpdated' && k.param.code !== 'date') throw unsupported(`_sort=${k.param.code}`);

@@ -5,8 +5,8 @@
  * strings, so the `supply-end` parameter (project-params.ts) is computed here instead.
  */
 import type { Duration, MedicationDispense, MedicationRequest, Quantity, Resource } from '@medplum/fhirtypes';
+import { UCUM_SYSTEM } from './ucum';
 
-const UCUM = 'http://unitsofmeasure.org';
 const DAY_MS = 86_400_000;
 /** Definite units as days; months and years are calendar ones, as FHIRPath's date arithmetic has them. */
 const DAYS_PER_UNIT: Readonly<Record<string, number>> = { d: 1, day: 1, days: 1, wk: 7, week: 7, weeks: 7 };
@@ -35,7 +35,7 @@ function addSupply(start: string | undefined, amount: Quantity | Duration | unde
   const value = amount?.value;
   if (!day || typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 36_600) return undefined;
   // The unit is the UCUM code when the quantity says it is UCUM (or names no system), else its text.
-  const unit = amount!.code && (!amount!.system || amount!.system === UCUM) ? amount!.code : amount!.unit?.toLowerCase();
+  const unit = amount!.code && (!amount!.system || amount!.system === UCUM_SYSTEM) ? amount!.code : amount!.unit?.toLowerCase();
   const from = Date.parse(`${day}T00:00:00Z`);
   if (!unit || Number.isNaN(from)) return undefined;
   if (unit in DAYS_PER_UNIT) return isoDay(from + Math.round(value * DAYS_PER_UNIT[unit]) * DAY_MS);

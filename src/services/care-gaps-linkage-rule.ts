@@ -16,16 +16,15 @@ import type { Predicate, SearchPlan } from '../search/plan';
 import type { StoreTx, StoredVersion } from '../store/port';
 import * as C from '../seed/codes';
 import { episodeId, hivCareEpisode } from './care-gaps-linkage';
-import { VOID_STATUSES as VOID, assaysBehind, conclusionSupport, has, memberIds } from './hiv-conclusion';
+import { VOID_STATUSES as VOID, assaysBehind, conclusionSupport, has, hasAny, memberIds } from './hiv-conclusion';
 import { withSensitivityLabels } from '../consent/labels';
 
 
-const anyOf = (cc: Parameters<typeof has>[0], list: readonly { system?: string; code?: string }[]): boolean => list.some((c) => has(cc, c));
 
 /** Whether a resource can change the episode: an HIV conclusion or an ART prescription. */
 export function touchesLinkage(r: Resource | undefined): boolean {
   if (r?.resourceType === 'Observation') return has(r.code, C.HIV_CONCLUSION);
-  if (r?.resourceType === 'MedicationRequest') return anyOf(r.medicationCodeableConcept, C.ART_CODINGS);
+  if (r?.resourceType === 'MedicationRequest') return hasAny(r.medicationCodeableConcept, C.ART_CODINGS);
   return false;
 }
 
@@ -67,10 +66,18 @@ const organisationView = (org: string): Principal => ({ sub: `rule:hiv-care-link
 
 const first = (dates: (string | undefined)[]): string | undefined => dates.filter((d): d is string => !!d).map((d) => d.slice(0, 10)).sort()[0];
 
-/** Re-derives the episode of (patient, org) from what org holds; writes it only when it changed. */
-export async function refreshEpisode(tx: StoreTx, patient: string, org: string): Promise<void> {
-  const conclusions = (await all(tx, held('Observation', patient, org, C.HIV_CONCLUSION.system!, C.HIV_CONCLUSION.code!))) as Observation[];
-  const positives = conclusions.filter((o) => !VOID.has(o.status) && anyOf(o.valueCodeableConcept, C.CONCLUSION_CODINGS.positive));
+/** The client's HIV conclusions held by `org`, or by any organisation. */
+const conclusionsOf = (tx: StoreTx, patient: string, org?: string): Promise<StoredVersion[]> =>
+  versions(tx, held('Observation', patient, org, C.HIV_CONCLUSION.system!, C.HIV_CONCLUSION.code!));
+
+/**
+ * Re-derives the episode of (patient, org) from what org holds; writes it only when it changed.
+ * `heldConclusions`: the client's conclusions (of every organisation) when the caller has them already.
+ */
+export async function refreshEpisode(tx: StoreTx, patient: string, org: string, heldConclusions?: readonly StoredVersion[]): Promise<void> {
+  const own = heldConclusions ? heldConclusions.filter((v) => v.custodian === org) : await conclusionsOf(tx, patient, org);
+  const conclusions = own.map((v) => v.resource as Observation);
+  const positives = conclusions.filter((o) => !VOID.has(o.status) && hasAny(o.valueCodeableConcept, C.CONCLUSION_CODINGS.positive));
   const diagnosed: Observation[] = [];
   const viewer = organisationView(org);
   for (const o of positives) if (await strategySupports(tx, o, viewer)) diagnosed.push(o);
@@ -110,9 +117,8 @@ function same(v: StoredVersion, next: Resource): boolean {
   return JSON.stringify(current) === JSON.stringify(wanted) && JSON.stringify(meta?.security ?? []) === JSON.stringify(nextMeta?.security ?? []);
 }
 
-/** Organisations holding a conclusion of the client that cites the assay `id` (derivedFrom, hasMember). */
-async function citing(tx: StoreTx, patient: string, id: string): Promise<Set<string>> {
-  const conclusions = await versions(tx, held('Observation', patient, undefined, C.HIV_CONCLUSION.system!, C.HIV_CONCLUSION.code!));
+/** Organisations holding one of the conclusions that cites the assay `id` (derivedFrom, hasMember). */
+function citing(conclusions: readonly StoredVersion[], id: string): Set<string> {
   return new Set(conclusions.filter((v) => v.custodian && memberIds(v.resource as Observation).includes(id)).map((v) => v.custodian!));
 }
 
@@ -131,7 +137,9 @@ export const linkageRule: WriteRule = {
       const org = version.custodian ?? event.previous?.custodian;
       if (org) orgs.add(org);
     }
-    if (isAssay(event.resource) || isAssay(event.previous?.resource)) for (const org of await citing(tx, patient, event.id)) orgs.add(org);
-    for (const org of orgs) await refreshEpisode(tx, patient, org);
+    // An assay: the client's conclusions are read once, for finding the organisations and for their episodes.
+    const conclusions = isAssay(event.resource) || isAssay(event.previous?.resource) ? await conclusionsOf(tx, patient) : undefined;
+    if (conclusions) for (const org of citing(conclusions, event.id)) orgs.add(org);
+    for (const org of orgs) await refreshEpisode(tx, patient, org, conclusions);
   },
 };

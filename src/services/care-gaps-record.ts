@@ -8,7 +8,7 @@ import type {
 } from '@medplum/fhirtypes';
 import * as C from '../seed/codes';
 import { type Assay, hivTestingStrategy } from './decisions/hiv-testing-strategy';
-import { type Coded, type ConclusionResult, type StrategySays, VOID_STATUSES, assayOf, conclusionOf, conclusionSupport, has, memberIds } from './hiv-conclusion';
+import { type Coded, type ConclusionResult, type StrategySays, VOID_STATUSES, assayOf, conclusionOf, conclusionSupport, has, hasAny, memberIds } from './hiv-conclusion';
 
 export interface Conclusion {
   /** The Observation's id. */
@@ -69,7 +69,6 @@ const URGENT = new Set(['urgent', 'asap', 'stat']);
 const DEFAULT_SUPPLY_DAYS = 30;
 
 const codeIn = (cc: Coded, system: string): string | undefined => cc?.coding?.find((x) => x.system === system)?.code;
-const any = (cc: Coded, list: readonly { system?: string; code?: string }[]): boolean => list.some((c) => has(cc, c));
 const DECLINED = { system: C.DATA_ABSENT, code: 'asked-declined' };
 // The codes of the cervical-screening profile (schemas/terminology), read beside the seed's
 // SNOMED ones until src/seed/codes.ts lists them (the hepatitis-test ones are there: C.HBSAG_*).
@@ -77,7 +76,7 @@ const CERVICAL_OBSERVATION = { system: 'https://linkcare.example.org/fhir/CodeSy
 const CERVICAL_NEGATIVE = { system: C.DAK, code: 'HIV.D.DE708' };
 /** Positive for precancer lesions (HIV.D.DE707) or suspicious for invasive cancer (HIV.D.DE694). */
 const CERVICAL_POSITIVE = [{ system: C.DAK, code: 'HIV.D.DE707' }, { system: C.DAK, code: 'HIV.D.DE694' }];
-const cervicalResult = (cc: Coded): CervicalScreen['result'] => (has(cc, CERVICAL_NEGATIVE) ? 'negative' : any(cc, CERVICAL_POSITIVE) ? 'positive' : undefined);
+const cervicalResult = (cc: Coded): CervicalScreen['result'] => (has(cc, CERVICAL_NEGATIVE) ? 'negative' : hasAny(cc, CERVICAL_POSITIVE) ? 'positive' : undefined);
 
 /** When an Observation happened, as the record dates it (none: it counts for nothing). */
 export function when(o: Observation): string | undefined {
@@ -150,10 +149,10 @@ export function clientRecord(patient: Patient, resources: readonly Resource[], a
       }
     } else if (has(o.code, C.VIRAL_LOAD) && o.valueQuantity?.value !== undefined) rec.viralLoads.push({ date: at, value: o.valueQuantity.value });
     else if (has(o.code, C.TB_SCREEN)) rec.tbScreens.push({ date: at, positive: has(o.valueCodeableConcept, C.TB_SCREEN_POSITIVE) });
-    else if (any(o.code, C.HBSAG_CODINGS)) {
+    else if (hasAny(o.code, C.HBSAG_CODINGS)) {
       // An indeterminate result (HIV.D.DE165) is neither: vaccination stays offered.
-      if (any(o.valueCodeableConcept, C.HBSAG_POSITIVE_CODINGS)) rec.hbsagPositive = true;
-      else if (any(o.valueCodeableConcept, C.HBSAG_NEGATIVE_CODINGS)) rec.hbsagNegativeDate = at;
+      if (hasAny(o.valueCodeableConcept, C.HBSAG_POSITIVE_CODINGS)) rec.hbsagPositive = true;
+      else if (hasAny(o.valueCodeableConcept, C.HBSAG_NEGATIVE_CODINGS)) rec.hbsagNegativeDate = at;
       else if (has(o.dataAbsentReason, DECLINED)) rec.hbsagDeclinedDate = at;
     } else if (has(o.code, CERVICAL_OBSERVATION) || has(o.code, C.CERVICAL_SCREENING)) {
       const result = cervicalResult(o.valueCodeableConcept);
@@ -196,13 +195,13 @@ function collect(rec: ClientRecord, r: Resource, restsOnUnsupported: (observatio
       const m = r as MedicationRequest;
       if (VOID_STATUSES.has(m.status) || !m.authoredOn) return;
       const med = m.medicationCodeableConcept;
-      const kind = any(med, C.ART_CODINGS) ? 'art' : any(med, C.PREP_CODINGS) ? 'prep' : any(med, C.OST_CODINGS) ? 'ost' : 'other';
+      const kind = hasAny(med, C.ART_CODINGS) ? 'art' : hasAny(med, C.PREP_CODINGS) ? 'prep' : hasAny(med, C.OST_CODINGS) ? 'ost' : 'other';
       rec.medications.push({ kind, authoredOn: m.authoredOn, active: m.status === 'active', supplyDays: supplyDays(m) });
       return;
     }
     case 'Immunization': {
       const i = r as Immunization;
-      if (i.status !== 'completed' || !any(i.vaccineCode, [C.HBV_VACCINE, C.HBV_VACCINE_CVX]) || !i.occurrenceDateTime) return;
+      if (i.status !== 'completed' || !hasAny(i.vaccineCode, [C.HBV_VACCINE, C.HBV_VACCINE_CVX]) || !i.occurrenceDateTime) return;
       rec.hbvDoses.push(i.occurrenceDateTime);
       if (i.protocolApplied?.some((p) => p.series === 'accelerated')) rec.hbvSchedule = 'accelerated';
       return;

@@ -34,6 +34,8 @@ export type Support =
 export type Coded = { coding?: { system?: string; code?: string }[] } | undefined;
 /** Whether a CodeableConcept carries the coding (system and code). */
 export const has = (cc: Coded, c: { system?: string; code?: string }): boolean => !!cc?.coding?.some((x) => x.system === c.system && x.code === c.code);
+/** The concept carries one of the codings. */
+export const hasAny = (cc: Coded, list: readonly { system?: string; code?: string }[]): boolean => list.some((c) => has(cc, c));
 const STEP_OF = new Map(Object.entries(C.ASSAY_NUMBERS).map(([step, c]) => [c.code, step as AssayStep]));
 const RESULT_OF: Record<HivConclusion, ConclusionResult> = { 'HIV-positive': 'positive', 'HIV-negative': 'negative', 'HIV-inconclusive': 'inconclusive' };
 

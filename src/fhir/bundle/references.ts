@@ -8,19 +8,34 @@ import { elementType } from '../validation/element-types';
 /** Called with each reference string and its FHIRPath; a returned value replaces the reference. */
 export type ReferenceVisitor = (ref: string, path: string) => string | undefined;
 
-function visit(node: unknown, path: string, fn: ReferenceVisitor): void {
+/** `[Observation, performer, 1]` → `Observation.performer[1]`. */
+function pathText(path: readonly (string | number)[]): string {
+  return path.map((step, i) => (typeof step === 'number' ? `[${step}]` : i ? `.${step}` : step)).join('');
+}
+
+/**
+ * `path` holds the steps down to `node` (`Observation`, `performer`, 1); they are written out as a
+ * FHIRPath only for a reference, not for every element of every resource written.
+ */
+function visit(node: unknown, path: (string | number)[], fn: ReferenceVisitor): void {
   if (Array.isArray(node)) {
-    node.forEach((item, i) => visit(item, `${path}[${i}]`, fn));
+    node.forEach((item, i) => {
+      path.push(i);
+      visit(item, path, fn);
+      path.pop();
+    });
     return;
   }
   if (node === null || typeof node !== 'object') return;
   const obj = node as Record<string, unknown>;
   for (const [key, value] of Object.entries(obj)) {
     if (key === 'reference' && typeof value === 'string') {
-      const replaced = fn(value, `${path}.reference`);
+      const replaced = fn(value, `${pathText(path)}.reference`);
       if (replaced !== undefined) obj.reference = replaced;
     } else if (typeof value === 'object') {
-      visit(value, `${path}.${key}`, fn);
+      path.push(key);
+      visit(value, path, fn);
+      path.pop();
     }
   }
 }
@@ -31,7 +46,7 @@ function visit(node: unknown, path: string, fn: ReferenceVisitor): void {
  */
 export function rewriteReferences(node: unknown, map: ReferenceVisitor, root?: string): void {
   const type = (node as { resourceType?: unknown } | null)?.resourceType;
-  visit(node, root ?? (typeof type === 'string' ? type : '$this'), map);
+  visit(node, [root ?? (typeof type === 'string' ? type : '$this')], map);
 }
 
 /** True for a conditional reference such as `Patient?identifier=x|y` (a search URL, not a location). */

@@ -193,9 +193,9 @@ function jsonSourceSteps(ev: EventScope, n: number, { src, kind, use }: Member):
 
 /**
  * The statements filling `rpt_ev`: one sweep per resource type for the sources that allow it, one
- * statement for each other source; each reads its records from a table of rids (`ridTableCount`).
+ * statement for each other source; each reads its records from a table of rids (`rpt_k_<n>`, `ridTableCount` of them).
  */
-export function eventSteps(ev: EventScope, kinds: ReadonlyMap<EventKind, KindUse>): { steps: Step[]; ridTables: number } {
+export function eventSteps(ev: EventScope, kinds: ReadonlyMap<EventKind, KindUse>): { steps: Step[]; ridTableCount: number } {
   const sweeps = new Map<string, Member[]>();
   const single: Member[] = [];
   for (const [kind, use] of kinds) {
@@ -209,5 +209,5 @@ export function eventSteps(ev: EventScope, kinds: ReadonlyMap<EventKind, KindUse
   let n = 0;
   for (const m of single) steps.push(...jsonSourceSteps(ev, n++, m));
   for (const [type, members] of sweeps) steps.push(...sweepSteps(ev, n++, type, members));
-  return { steps, ridTables: n };
+  return { steps, ridTableCount: n };
 }

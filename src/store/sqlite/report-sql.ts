@@ -93,7 +93,7 @@ export class Evaluation {
   /** The temporary tables this evaluation creates. */
   tables(): string[] {
     const picks = [...this.picks.values()].map(({ n }) => `rpt_pick_${n}`);
-    const rids = Array.from({ length: this.events.ridTables }, (_, n) => `rpt_k_${n}`);
+    const rids = Array.from({ length: this.events.ridTableCount }, (_, n) => `rpt_k_${n}`);
     return ['rpt_ev', 'rpt_client', 'rpt_kp', 'rpt_org', ...this.ridTables(), ...rids, ...picks];
   }
 
@@ -256,19 +256,20 @@ export class Evaluation {
       case 'anchor-number':
         return frag('(SELECT CAST(json_extract(v.content, ?) AS REAL) FROM resources r JOIN versions v ON v.seq = r.seq WHERE r.rid = b.rid) >= ?', c.path, c.ge);
       case 'supply-current': {
-        // The latest record (one backward probe of the kind's (pid, at) range in rpt_ev), then its
+        // The latest record (one backward probe of the kind's (pid, at) range in rpt_ev, which holds
+        // only events before the period end), then its
         // indexed supply end: current while supply end + lateDays >= period end, i.e. the end day's
         // exclusive bound (`high`) is after period end − lateDays. No record or no supply end: met.
         // By rid: with the parameter only known per row, SQLite otherwise scanned every supply end of
         // the parameter (idx_date_high) for each client, 127 s at 100,000 clients.
         const due = dayStart(addDays(this.scope.periodEnd, -c.lateDays));
         return frag(
-          `COALESCE((SELECT (SELECT MAX(d.high) FROM idx_date d INDEXED BY idx_date_rid WHERE d.rid = l.rid AND d.param = l.type || '.supply-end') > ?
-             FROM (SELECT e.rid, e.type FROM temp.rpt_ev e WHERE e.kind = ? AND e.pid = b.pid AND e.at < ? AND e.type IN (${c.types.map(() => '?').join(', ')})
+          `COALESCE((SELECT (SELECT MAX(d.high) FROM idx_date d INDEXED BY idx_date_rid WHERE d.rid = l.rid AND d.param = l.type || '.' || ?) > ?
+             FROM (SELECT e.rid, e.type FROM temp.rpt_ev e WHERE e.kind = ? AND e.pid = b.pid AND e.type IN (${c.types.map(() => '?').join(', ')})
                ORDER BY e.at DESC, e.rid DESC LIMIT 1) l), 1)`,
+          c.param,
           due,
           this.kinds.get(c.event)!.n,
-          this.endExcl,
           ...c.types,
         );
       }
